@@ -1,0 +1,1 @@
+"""Subcommands of ``llmmath``; each module defines ``register(app)``."""

@@ -1,0 +1,83 @@
+"""The course: marimo notebooks, one per syllabus section, in course order.
+
+Each lesson is a plain ``.py`` marimo notebook in this folder. ``LESSONS`` is
+the single list the course home, ``llmmath lesson NAME``, the tests and the
+study path read; its order is the syllabus order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Lesson", "LESSONS", "LESSON_DIR", "get_lesson"]
+
+LESSON_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Lesson:
+    name: str        # file stem and URL path: lessons/<name>.py, /lesson/<name>
+    title: str
+    pillar: str      # "foundations", "linear algebra", "calculus", "probability",
+                     # "information theory", "optimisation", "evaluation", "tools"
+    summary: str
+
+    @property
+    def path(self) -> Path:
+        return LESSON_DIR / f"{self.name}.py"
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson("why_math", "Why the mathematics matters", "foundations",
+           "The LLM pipeline, stage by stage, and the mathematics each stage runs on."),
+    Lesson("vectors", "Vectors, matrices and similarity", "linear algebra",
+           "Dot products, norms, cosine similarity, matrix products and broadcasting."),
+    Lesson("attention", "Attention as matrix operations", "linear algebra",
+           "QK^T, scaling by sqrt(d_k), a row-wise softmax and a weighted sum of values."),
+    Lesson("attention_spectrum", "Eigenvalues of attention", "linear algebra",
+           "Row-stochastic matrices, the stationary distribution and the spectral gap."),
+    Lesson("svd_lora", "SVD, low-rank approximation and LoRA", "linear algebra",
+           "Eckart-Young, the rank/error trade-off and LoRA's parameter count."),
+    Lesson("derivatives", "Derivatives, gradients and the chain rule", "calculus",
+           "Partial derivatives, gradients and a computation graph drawn node by node."),
+    Lesson("backprop", "Backpropagation", "calculus",
+           "Reverse-mode differentiation: the chain rule applied backwards through a graph."),
+    Lesson("softmax_jacobian", "The softmax Jacobian", "calculus",
+           "d softmax_i / d z_j = s_i (delta_ij - s_j), checked against finite differences."),
+    Lesson("cross_entropy_grad", "The cross-entropy + softmax gradient", "calculus",
+           "Why the gradient of the training loss with respect to the logits is p - y."),
+    Lesson("activations", "ReLU, sigmoid and vanishing gradients", "calculus",
+           "How activation derivatives multiply through depth."),
+    Lesson("layernorm", "LayerNorm and its gradient", "calculus",
+           "Normalisation and the three-term backward pass."),
+    Lesson("random_variables", "Random variables, expectation and variance", "probability",
+           "Distributions, sample means and the law of large numbers."),
+    Lesson("mle", "The chain rule of probability and MLE", "probability",
+           "Autoregressive factorisation, and why maximum likelihood is cross-entropy."),
+    Lesson("ngrams", "The Markov assumption and n-gram models", "probability",
+           "Counting, smoothing, Kneser-Ney and what a fixed context costs."),
+    Lesson("bayes", "Bayes' rule in training", "probability",
+           "Posteriors, weight decay as a Gaussian prior, and dropout."),
+    Lesson("sampling", "Sampling: greedy, temperature, top-k, top-p, min-p", "probability",
+           "How decoding strategies reshape the next-token distribution."),
+    Lesson("information", "Entropy, cross-entropy, KL and perplexity", "information theory",
+           "H(p, q) = H(p) + KL(p||q), perplexity as effective choices, mutual information."),
+    Lesson("optimisation", "Loss landscapes, SGD noise, momentum and Adam", "optimisation",
+           "Saddle points, gradient noise that shrinks as 1/|B|, and adaptive steps."),
+    Lesson("evaluation", "Statistics for evaluating models", "evaluation",
+           "Bootstrap confidence intervals, t-tests and A/B comparisons."),
+    Lesson("tensors", "NumPy, PyTorch and llmmath side by side", "tools",
+           "Tensors, autograd and modules in three libraries."),
+    Lesson("study_path", "A two-week study path", "foundations",
+           "Fourteen days through the lessons, with what to do each day."),
+)
+
+
+def get_lesson(name: str) -> Lesson:
+    """The lesson called ``name`` (its file stem)."""
+    for lesson in LESSONS:
+        if lesson.name == name:
+            return lesson
+    names = ", ".join(lesson.name for lesson in LESSONS)
+    raise ValueError(f"lesson: no lesson named {name!r}; expected one of: {names}.")

@@ -1,0 +1,92 @@
+"""Shared machinery for the fuzz tests of the public API.
+
+Every public function of the pillar modules is thrown random shapes, dtypes,
+NaN and inf. It must either return a correct, NaN-free result or raise
+``ValueError``/``TypeError`` with a message that names an argument. Any other
+exception, or a NaN in the output, fails the test.
+
+Each ``tests/test_fuzz_<module>.py`` declares ``COVERED`` (the names of the
+module's ``__all__`` it fuzzes); ``tests/test_fuzz_coverage.py`` checks that
+nothing public escapes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+FLOAT_DTYPES = [np.float16, np.float32, np.float64]
+OTHER_DTYPES = [np.int8, np.int32, np.int64, np.uint8, np.bool_, np.complex128]
+
+special_floats = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-300, 1e300, -1e4, 1e4])
+
+
+@st.composite
+def weird_arrays(draw, max_dims: int = 3, max_side: int = 5, min_dims: int = 0) -> np.ndarray:
+    """Arrays of any small shape (empty included) and dtype, sometimes with NaN/inf."""
+    shape = draw(hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=0, max_side=max_side))
+    dtype = draw(st.sampled_from(FLOAT_DTYPES + OTHER_DTYPES))
+    if np.dtype(dtype).kind == "f":
+        elements = st.one_of(
+            st.floats(-10, 10, width=np.finfo(dtype).bits, allow_nan=False),
+            special_floats.map(lambda v: np.asarray(v).astype(dtype).item()) if dtype != np.float16
+            else st.sampled_from([np.nan, np.inf, -np.inf, 0.0]),
+        )
+        return draw(hnp.arrays(dtype, shape, elements=elements))
+    return draw(hnp.arrays(dtype, shape))
+
+
+def junk() -> st.SearchStrategy[Any]:
+    """Things that are not arrays of numbers at all."""
+    return st.sampled_from([None, "abc", b"xy", object(), [1, [2, 3]], {"a": 1}, 1 + 2j, [[1, 2], [3]]])
+
+
+def anything(max_dims: int = 3) -> st.SearchStrategy[Any]:
+    """A weird array most of the time, junk some of the time, sometimes a plain list or scalar."""
+    return st.one_of(
+        weird_arrays(max_dims=max_dims),
+        weird_arrays(max_dims=max_dims).map(lambda a: a.tolist()),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.integers(-5, 5),
+        junk(),
+    )
+
+
+def _has_nan(result: Any) -> bool:
+    if isinstance(result, np.ndarray):
+        return result.dtype.kind in "fc" and bool(np.isnan(result).any())
+    if isinstance(result, (float, np.floating)):
+        return bool(np.isnan(result))
+    if isinstance(result, (tuple, list)):
+        return any(_has_nan(r) for r in result)
+    if hasattr(result, "__dataclass_fields__"):
+        return any(_has_nan(getattr(result, f)) for f in result.__dataclass_fields__)
+    return False
+
+
+def check_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call ``fn``; accept a clean result or a ValueError/TypeError with a useful message.
+
+    Returns the result (``None`` when the call was refused) so a test can also
+    check the value against a reference.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a RuntimeWarning is a failure, not noise
+        try:
+            result = fn(*args, **kwargs)
+        except (ValueError, TypeError) as exc:
+            message = str(exc)
+            name = getattr(fn, "__name__", "")
+            assert message, f"{name} raised {type(exc).__name__} with an empty message"
+            assert "'" in message or name in message, (
+                f"{name} raised {type(exc).__name__} without naming the argument or op: {message!r}"
+            )
+            return None
+    assert not _has_nan(result), f"{getattr(fn, '__name__', fn)} returned NaN for {args!r} {kwargs!r}"
+    return result
