@@ -31,6 +31,7 @@ _SUBMODULES = (
     "nn",
     "optim",
     "data",
+    "tokenizers",
     "train",
     "ledger",
 )
@@ -40,7 +41,7 @@ __all__ = ["__version__", *_SUBMODULES]
 if TYPE_CHECKING:  # pragma: no cover
     from llmmath import (  # noqa: F401
         attention, autograd, calculus, data, errors, info, ledger, linalg, ngram, nn,
-        optim, prob, stats, train,
+        optim, prob, stats, tokenizers, train,
     )
 
 
