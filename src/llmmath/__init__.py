@@ -40,8 +40,21 @@ __all__ = ["__version__", *_SUBMODULES]
 
 if TYPE_CHECKING:  # pragma: no cover
     from llmmath import (  # noqa: F401
-        attention, autograd, calculus, data, errors, info, ledger, linalg, ngram, nn,
-        optim, prob, stats, tokenizers, train,
+        attention,
+        autograd,
+        calculus,
+        data,
+        errors,
+        info,
+        ledger,
+        linalg,
+        ngram,
+        nn,
+        optim,
+        prob,
+        stats,
+        tokenizers,
+        train,
     )
 
 
