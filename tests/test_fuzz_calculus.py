@@ -1,0 +1,127 @@
+"""Fuzz the public API of llmmath.calculus with the shared harness (tests/fuzz.py).
+
+Random shapes, dtypes, NaN/inf, odd callables and junk: a clean result of the
+right shape, or a ValueError/TypeError that names the argument.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from fuzz import anything, check_call, junk, special_floats
+from llmmath import calculus as calc
+
+pytestmark = [
+    pytest.mark.lesson_derivatives,
+    pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning"),  # the harness's
+]
+
+COVERED = {"numerical_gradient", "jacobian", "softmax_jacobian", "softmax_cross_entropy_grad",
+           "relu_grad", "sigmoid_grad", "tanh_grad", "erf", "erfc", "gelu", "gelu_grad",
+           "layer_norm", "layer_norm_backward"}
+
+ELEMENTWISE = [calc.relu_grad, calc.sigmoid_grad, calc.tanh_grad, calc.erf, calc.erfc, calc.gelu,
+               calc.gelu_grad]
+
+finite_awkward = st.sampled_from([0.0, -0.0, 1e300, -1e300, 1e-300, 5e-324, 1e4, -1e4])
+
+
+def values(shape):
+    return st.one_of(
+        hnp.arrays(np.float64, shape, elements=st.floats(-10, 10)),
+        hnp.arrays(np.float64, shape, elements=st.one_of(st.floats(-10, 10), finite_awkward)),
+        hnp.arrays(np.float32, shape, elements=st.one_of(st.floats(-10, 10, width=32), st.sampled_from([1e4, -1e4]))),
+        hnp.arrays(np.float64, shape, elements=st.one_of(st.floats(-10, 10), special_floats)),
+    )
+
+
+def test_covered_names_are_the_public_api():
+    assert COVERED == set(calc.__all__)
+
+
+functions = st.sampled_from([
+    np.sum,
+    lambda v: np.sum(np.sin(v)),
+    lambda v: v,                      # not a scalar
+    lambda v: np.sum(v) * np.nan,     # NaN
+    lambda v: "text",                 # not numbers
+    lambda v: [[1.0], [1.0, 2.0]],    # ragged
+    lambda v: 1e308 * np.sign(np.max(v, initial=-1.0)),  # the difference quotient overflows
+    None, 3, "f",                     # not callable
+])
+
+
+@given(f=functions, x=st.one_of(anything(max_dims=2), values(st.tuples(st.integers(0, 3)))),
+       eps=st.one_of(st.just(1e-6), st.floats(), anything(max_dims=0)))
+def test_finite_differences(f, x, eps):
+    g = check_call(calc.numerical_gradient, f, x, eps)
+    if g is not None:
+        assert g.shape == np.shape(x) and g.dtype == np.float64
+    J = check_call(calc.jacobian, f, x, eps)
+    if J is not None:
+        assert J.shape[J.ndim - np.ndim(x):] == np.shape(x)
+
+
+@given(x=anything(), approximate=st.one_of(st.sampled_from(["none", "tanh"]), junk()))
+def test_elementwise(x, approximate):
+    for fn in ELEMENTWISE:
+        y = check_call(fn, x)
+        if y is not None:
+            assert y.shape == np.shape(x)
+            assert y.dtype == (np.float32 if np.asarray(x).dtype == np.float32 else np.float64)
+    check_call(calc.gelu_grad, x, approximate)
+    check_call(calc.gelu, x, approximate)
+
+
+@given(x=values(hnp.array_shapes(min_dims=0, max_dims=2, min_side=0, max_side=4)))
+def test_elementwise_on_awkward_values(x):
+    for fn in ELEMENTWISE:
+        y = check_call(fn, x)
+        if y is not None:
+            assert y.shape == x.shape
+
+
+@given(z=anything(), target=anything())
+def test_softmax_grads_refuse_cleanly(z, target):
+    check_call(calc.softmax_jacobian, z)
+    check_call(calc.softmax_cross_entropy_grad, z, target)
+
+
+@given(data=st.data(), n=st.integers(0, 3), K=st.integers(0, 4))
+def test_softmax_grads_on_compatible_shapes(data, n, K):
+    z = data.draw(st.one_of(values((n, K)), hnp.arrays(np.float64, (n, K), elements=st.sampled_from([-np.inf, 0.0, 1e4]))))
+    J = check_call(calc.softmax_jacobian, z)
+    if J is not None:
+        assert J.shape == (n, K, K)
+    target = data.draw(st.one_of(
+        hnp.arrays(np.int64, (n,), elements=st.integers(-1, K)),
+        st.just(np.eye(max(K, 1))[np.zeros(n, int)][:, :K]),
+        hnp.arrays(np.float64, (n, K), elements=st.floats(0, 1)),
+    ))
+    g = check_call(calc.softmax_cross_entropy_grad, z, target)
+    if g is not None:
+        assert g.shape == (n, K)
+        np.testing.assert_allclose(g.sum(axis=-1), 0.0, atol=1e-5)
+
+
+@given(x=anything(), gamma=anything(max_dims=1), beta=st.one_of(st.none(), anything(max_dims=1)),
+       dy=anything(), eps=st.one_of(st.just(1e-5), anything(max_dims=0)))
+def test_layer_norm_refuses_cleanly(x, gamma, beta, dy, eps):
+    check_call(calc.layer_norm, x, gamma, beta, eps)
+    check_call(calc.layer_norm_backward, x, gamma, dy, eps)
+
+
+@given(data=st.data(), n=st.integers(0, 3), d=st.integers(0, 4), eps=st.sampled_from([1e-5, 1.0, 0.0, -1.0, np.nan]))
+def test_layer_norm_on_compatible_shapes(data, n, d, eps):
+    x, dy = data.draw(values((n, d))), data.draw(values((n, d)))
+    gamma, beta = data.draw(values((d,))), data.draw(values((d,)))
+    y = check_call(calc.layer_norm, x, gamma, beta, eps)
+    if y is not None:
+        assert y.shape == (n, d)
+    out = check_call(calc.layer_norm_backward, x, gamma, dy, eps)
+    if out is not None:
+        assert out[0].shape == (n, d) and out[1].shape == (d,) and out[2].shape == (d,)
