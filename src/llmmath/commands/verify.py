@@ -1,0 +1,197 @@
+"""``llmmath verify``: run the claims ledger and report.
+
+Every claim's computation runs with llmmath and with an independent reference
+(SciPy, PyTorch, mpmath, exact arithmetic). The command exits with status 1
+when a claim's computed status differs from the status the ledger records, or
+when llmmath and the reference disagree (a library bug); with status 2 when a
+reference package is missing.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections import Counter
+from typing import Any
+
+import typer
+
+__all__ = ["register", "JSON_SCHEMA_VERSION", "INSTALL_HINT"]
+
+JSON_SCHEMA_VERSION = 1
+INSTALL_HINT = "pip install 'llmmath[test]'"
+
+
+def _select(ids: list[str] | None, file: str | None):
+    from llmmath.ledger import claims, get_claim
+
+    if ids:
+        return [get_claim(i) for i in ids]
+    return claims(file)
+
+
+def _summary(evaluations) -> dict[str, Any]:
+    by_file: dict[str, Counter] = {}
+    for e in evaluations:
+        by_file.setdefault(e.claim.file, Counter())[e.claim.status] += 1
+        if not e.ok:
+            by_file[e.claim.file]["failing"] += 1
+    total = Counter()
+    for c in by_file.values():
+        total.update(c)
+    keys = ("verified", "erratum", "unverifiable", "failing")
+    return {
+        "total": {k: total.get(k, 0) for k in keys} | {"claims": len(evaluations)},
+        "by_file": {f: {k: c.get(k, 0) for k in keys} for f, c in sorted(by_file.items())},
+    }
+
+
+def _record(e) -> dict[str, Any]:
+    from llmmath.ledger.core import to_jsonable
+
+    c = e.claim
+    return {
+        "id": c.id,
+        "file": c.file,
+        "locator": c.locator,
+        "source": c.source,
+        "stated": c.stated,
+        "correct": c.correct,
+        "computed": to_jsonable(e.ours),
+        "reference": to_jsonable(e.reference),
+        "status": e.computed_status,
+        "recorded_status": c.status,
+        "agrees": e.agrees,
+        "explanation": c.explanation,
+        "problems": e.problems,
+    }
+
+
+def _source_of(fn) -> str:
+    if fn is None:
+        return "(none)"
+    try:
+        return inspect.getsource(fn).rstrip()
+    except (OSError, TypeError):
+        return repr(fn)
+
+
+def _format_value(value: Any) -> str:
+    import numpy as np
+
+    with np.printoptions(precision=6, suppress=True, threshold=40, linewidth=96):
+        if isinstance(value, dict):
+            return "\n".join(f"{k}: {_format_value(v)}" for k, v in value.items())
+        if isinstance(value, np.ndarray):
+            return np.array2string(value)
+        return repr(value) if not isinstance(value, float) else f"{value:.10g}"
+
+
+def _show(console, e) -> None:
+    from rich.markup import escape
+    from rich.panel import Panel
+    from rich.syntax import Syntax
+
+    c = e.claim
+    lines = [
+        f"[bold]{c.id}[/bold]  ({escape(c.source)})",
+        f"stated:      {escape(c.stated)}",
+        f"recorded:    {c.status}",
+        f"computed:    {e.computed_status}",
+    ]
+    if c.correct and c.status != "verified":
+        lines.append(f"correct:     {escape(c.correct)}")
+    lines.append(f"explanation: {escape(c.explanation)}")
+    if c.checkable:
+        lines.append(f"tolerance:   ours vs reference rtol={c.rtol:g}, atol={c.atol:g}; needs "
+                     f"{', '.join(c.needs) or 'nothing beyond NumPy'}")
+    console.print(Panel("\n".join(lines), title="claim", expand=False))
+    if not c.checkable:
+        return
+    console.print(Syntax(_source_of(c.ours), "python", word_wrap=True), "\n")
+    console.print(Panel(escape(_format_value(e.ours)), title="ours (llmmath)", expand=False))
+    console.print(Syntax(_source_of(c.reference), "python", word_wrap=True), "\n")
+    console.print(Panel(escape(_format_value(e.reference)), title="reference", expand=False))
+    for p in e.problems:
+        console.print(f"[red]problem:[/red] {escape(p)}")
+
+
+def _tables(console, evaluations, summary, list_all: bool) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from llmmath.ledger import SYLLABUS_FILES
+
+    t = Table(title="The claims ledger", show_footer=True)
+    t.add_column("file", footer="total")
+    keys = ("verified", "erratum", "unverifiable", "failing")
+    for k in keys:
+        t.add_column(k, justify="right", footer=str(summary["total"][k]))
+    for f, counts in summary["by_file"].items():
+        t.add_row(SYLLABUS_FILES[f], *(str(counts[k]) for k in keys))
+    console.print(t)
+
+    rows = evaluations if list_all else [e for e in evaluations if e.claim.status == "erratum"]
+    if rows:
+        lt = Table(title="All claims" if list_all else "Errata: what the course states and what is true")
+        lt.add_column("id", no_wrap=True)
+        lt.add_column("stated")
+        lt.add_column("correct" if not list_all else "status")
+        for e in rows:
+            third = e.computed_status if list_all else (e.claim.correct or "")
+            lt.add_row(e.claim.id, escape(e.claim.stated), escape(third))
+        console.print(lt)
+
+    bad = [e for e in evaluations if not e.ok]
+    for e in bad:
+        console.print(f"[red]FAIL[/red] {e.claim.id}: " + escape("; ".join(e.problems)))
+    if not bad:
+        console.print(f"[green]All {len(evaluations)} claims check out:[/green] every computed "
+                      "status matches the ledger and llmmath agrees with every reference.")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``verify`` to the ``llmmath`` app."""
+
+    @app.command("verify")
+    def verify(
+        claim_ids: list[str] = typer.Argument(None, metavar="[ID]...",
+                                              help="Check only these claims (default: all)."),
+        show: str = typer.Option(None, "--show", metavar="ID",
+                                 help="Explain one claim: its code, values and status."),
+        as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
+        file: str = typer.Option(None, "--file", metavar="NNN",
+                                 help="Only the claims of one syllabus page (000 to 004)."),
+        list_all: bool = typer.Option(False, "--list", help="One row per claim."),
+    ) -> None:
+        """Check every number the course states, against independent references."""
+        from rich.console import Console
+
+        from llmmath.errors import InvalidValueError
+        from llmmath.ledger import evaluate_all, missing_packages
+
+        console = Console()
+        try:
+            selected = _select([show] if show else claim_ids, file)
+        except InvalidValueError as exc:
+            typer.echo(f"verify: {exc}", err=True)
+            raise typer.Exit(2) from None
+        missing = missing_packages(selected)
+        if missing:
+            names = ", ".join(missing)
+            typer.echo(
+                f"verify: the reference computations need {names}, which "
+                f"{'is' if len(missing) == 1 else 'are'} not installed. Install the test "
+                f"extras with: {INSTALL_HINT}", err=True)
+            raise typer.Exit(2)
+        evaluations = evaluate_all(selected)
+        failed = any(not e.ok for e in evaluations)
+        if as_json:
+            doc = {"schema_version": JSON_SCHEMA_VERSION, "summary": _summary(evaluations),
+                   "claims": [_record(e) for e in evaluations]}
+            typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        elif show:
+            _show(console, evaluations[0])
+        else:
+            _tables(console, evaluations, _summary(evaluations), list_all)
+        raise typer.Exit(1 if failed else 0)
