@@ -3,6 +3,10 @@
 Each lesson is a plain ``.py`` marimo notebook in this folder. ``LESSONS`` is
 the single list the course home, ``llmmath lesson NAME``, the tests and the
 study path read; its order is the syllabus order.
+
+``min_tests`` is the number of ``test_`` cells a lesson must carry at least;
+``tests/test_lessons.py`` collects them with pytest and fails a lesson that has
+fewer. How to write a lesson: ``AUTHORING.md`` in this folder.
 """
 
 from __future__ import annotations
@@ -10,22 +14,33 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["Lesson", "LESSONS", "LESSON_DIR", "get_lesson"]
+__all__ = ["Lesson", "LESSONS", "LESSON_DIR", "PILLARS", "get_lesson", "neighbours"]
 
 LESSON_DIR = Path(__file__).resolve().parent
+
+# Every pillar a lesson may name (the course home groups lessons by pillar, in course order).
+PILLARS: tuple[str, ...] = (
+    "foundations", "linear algebra", "calculus", "probability",
+    "information theory", "optimisation", "evaluation", "tools", "study path",
+)
 
 
 @dataclass(frozen=True)
 class Lesson:
     name: str        # file stem and URL path: lessons/<name>.py, /lesson/<name>
     title: str
-    pillar: str      # "foundations", "linear algebra", "calculus", "probability",
-                     # "information theory", "optimisation", "evaluation", "tools"
+    pillar: str      # one of PILLARS
     summary: str
+    min_tests: int = 3  # test_ cells the lesson must carry at least
 
     @property
     def path(self) -> Path:
         return LESSON_DIR / f"{self.name}.py"
+
+    @property
+    def number(self) -> int:
+        """Position in the course, counting from 1."""
+        return LESSONS.index(self) + 1
 
 
 LESSONS: tuple[Lesson, ...] = (
@@ -34,7 +49,8 @@ LESSONS: tuple[Lesson, ...] = (
     Lesson("vectors", "Vectors, matrices and similarity", "linear algebra",
            "Dot products, norms, cosine similarity, matrix products and broadcasting."),
     Lesson("attention", "Attention as matrix operations", "linear algebra",
-           "QK^T, scaling by sqrt(d_k), a row-wise softmax and a weighted sum of values."),
+           "QK^T, scaling by sqrt(d_k), a row-wise softmax and a weighted sum of values.",
+           min_tests=4),
     Lesson("attention_spectrum", "Eigenvalues of attention", "linear algebra",
            "Row-stochastic matrices, the stationary distribution and the spectral gap."),
     Lesson("svd_lora", "SVD, low-rank approximation and LoRA", "linear algebra",
@@ -69,7 +85,7 @@ LESSONS: tuple[Lesson, ...] = (
            "Bootstrap confidence intervals, t-tests and A/B comparisons."),
     Lesson("tensors", "NumPy, PyTorch and llmmath side by side", "tools",
            "Tensors, autograd and modules in three libraries."),
-    Lesson("study_path", "A two-week study path", "foundations",
+    Lesson("study_path", "A two-week study path", "study path",
            "Fourteen days through the lessons, with what to do each day."),
 )
 
@@ -81,3 +97,11 @@ def get_lesson(name: str) -> Lesson:
             return lesson
     names = ", ".join(lesson.name for lesson in LESSONS)
     raise ValueError(f"lesson: no lesson named {name!r}; expected one of: {names}.")
+
+
+def neighbours(name: str) -> tuple[Lesson | None, Lesson | None]:
+    """The lessons just before and just after ``name`` in course order."""
+    i = LESSONS.index(get_lesson(name))
+    prev = LESSONS[i - 1] if i > 0 else None
+    nxt = LESSONS[i + 1] if i + 1 < len(LESSONS) else None
+    return prev, nxt

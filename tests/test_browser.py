@@ -1,0 +1,194 @@
+"""The course in a real browser (Debian's chromium driven by Playwright).
+
+Starts ``llmmath course`` on a free port, checks the home page lists the
+lessons in course order, opens the attention lesson, moves the temperature
+slider with the keyboard and checks that the weight shown on the page becomes
+the value llmmath computes for the new temperature. Every request the browser
+makes is recorded; any that leaves 127.0.0.1 fails the test (and is blocked).
+Screenshots go to ``artifacts/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+import numpy as np
+import pytest
+
+from llmmath import prob
+from llmmath.lessons import LESSONS
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+LOCAL_HOSTS = {"127.0.0.1"}
+READOUT = re.compile(r"Weight of “The” on itself:\s*([0-9]+\.[0-9]+)")
+
+# The worked example of the lesson (syllabus 001, "Matrix Multiplication in Attention").
+Q = np.array([[1.0, 0.5], [0.3, 0.8], [0.1, 0.9]])
+K = np.array([[0.9, 0.2], [0.4, 0.7], [0.2, 0.8]])
+
+pytestmark = [pytest.mark.browser, pytest.mark.lesson_attention,
+              pytest.mark.xdist_group("browser")]
+
+
+def expected_self_weight(tau: float, causal: bool = False) -> str:
+    """What the page should show for "The" -> "The", computed with llmmath directly."""
+    if causal:
+        return f"{1.0:.4f}"  # the first query sees only itself
+    w = prob.softmax(Q @ K.T / np.sqrt(Q.shape[1]), axis=-1, temperature=tau)
+    return f"{w[0, 0]:.4f}"
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_server(log: Path) -> tuple[subprocess.Popen, str, object]:
+    out = open(log, "w")  # noqa: SIM115 (closed by the caller)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llmmath.cli", "course", "--no-browser",
+         "--port", str(_free_port())],
+        stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        match = re.search(r"http://127\.0\.0\.1:\d+/", log.read_text())
+        if match:
+            try:
+                with urllib.request.urlopen(match.group(0), timeout=5) as response:
+                    if response.status == 200:
+                        return proc, match.group(0), out
+            except OSError:
+                pass
+        time.sleep(0.2)
+    proc.kill()
+    out.close()
+    pytest.fail(f"the course server did not come up:\n{log.read_text()}")
+
+
+def _stop(proc: subprocess.Popen, out) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    out.close()
+
+
+def test_course_in_the_browser(tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed (make browser installs it)"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    proc, url, out = _start_server(tmp_path / "server.log")
+    requests: list[str] = []
+    external: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport={"width": 1366, "height": 900})
+
+            def route(r):  # sees every HTTP(S) request of every page and worker
+                requests.append(r.request.url)
+                parsed = urlparse(r.request.url)
+                if parsed.scheme in ("http", "https", "ws", "wss") and \
+                        parsed.hostname not in LOCAL_HOSTS:
+                    external.append(r.request.url)
+                    r.abort()
+                else:
+                    r.continue_()
+
+            context.route("**/*", route)
+            page = context.new_page()
+            page.on("websocket", lambda ws: requests.append(ws.url))
+            page.on("websocket", lambda ws: external.append(ws.url)
+                    if urlparse(ws.url).hostname not in LOCAL_HOSTS else None)
+
+            # 1. the home page lists the lessons in course order
+            page.goto(url)
+            listed = page.locator("[data-lesson]").evaluate_all(
+                "els => els.map(e => e.dataset.lesson)")
+            assert listed == [lesson.name for lesson in LESSONS]
+            page.screenshot(path=str(SHOTS / "home.png"), full_page=True)
+
+            # 2. open the attention lesson from the home page; wait for the kernel
+            page.locator('a[data-lesson="attention"]').click()
+            page.wait_for_url("**/lesson/attention/")
+            readout = page.get_by_text(READOUT).first
+            expect(readout).to_be_visible(timeout=90_000)
+            assert READOUT.search(readout.inner_text()).group(1) == expected_self_weight(1.0)
+            page.screenshot(path=str(SHOTS / "attention.png"), full_page=True)
+
+            # 3. move the temperature slider with the keyboard
+            slider = page.get_by_role("slider").first
+            slider.scroll_into_view_if_needed()
+            slider.focus()
+            for _ in range(5):
+                slider.press("ArrowRight")
+            tau = float(slider.get_attribute("aria-valuenow"))
+            assert abs(tau - 1.5) < 1e-9, tau
+            want = expected_self_weight(tau)
+            assert want != expected_self_weight(1.0)
+            expect(page.get_by_text(READOUT).first).to_contain_text(want, timeout=30_000)
+            page.screenshot(path=str(SHOTS / "attention_temperature.png"), full_page=False)
+
+            # 4. the causal switch: "The" can then only attend to itself
+            page.get_by_role("switch").first.click()
+            expect(page.get_by_text(READOUT).first).to_contain_text(
+                expected_self_weight(tau, causal=True), timeout=30_000)
+            page.screenshot(path=str(SHOTS / "attention_causal.png"), full_page=False)
+
+            # 5. the header links lead home and to the neighbouring lessons
+            names = [lesson.name for lesson in LESSONS]
+            i = names.index("attention")
+            hrefs = page.locator("a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+            for want in ("/", f"/lesson/{names[i - 1]}/", f"/lesson/{names[i + 1]}/"):
+                assert want in hrefs, (want, hrefs)
+
+            # 6. Ctrl+C stops the server even while this lesson tab holds a kernel
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)  # a hang guard, not a timing assertion
+            except subprocess.TimeoutExpired:
+                pytest.fail("the course server ignored Ctrl+C while a lesson was open")
+            context.close()
+            browser.close()
+    finally:
+        _stop(proc, out)
+    duration = time.perf_counter() - started
+    report = {"duration_s": round(duration, 2), "requests": len(requests),
+              "external_requests": external, "urls": sorted(set(requests))}
+    _write_atomic(SHOTS.parent / "browser_requests.json", json.dumps(report, indent=2) + "\n")
+    print(f"browser test: {duration:.1f} s, {len(requests)} requests, "
+          f"{len(external)} outside 127.0.0.1")
+    assert requests, "no request recorded: the route hook did not run"
+    assert not external, f"requests left 127.0.0.1: {external}"
