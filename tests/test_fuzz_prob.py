@@ -27,6 +27,9 @@ COVERED = {
     "filter_top_k", "filter_top_p", "filter_min_p", "sample",
     "categorical_mle", "gaussian_mle", "bayes_posterior", "expectation", "variance",
     "categorical_log_likelihood",
+    # fuzzed in test_lesson_support_prob.py, next to their reference tests
+    "decoding_distribution", "normal_logpdf", "normal_pdf", "ridge_regression",
+    "linear_gaussian_posterior",
 }
 
 scalars = st.one_of(anything(max_dims=0), st.floats(-2, 3), st.integers(-2, 12),

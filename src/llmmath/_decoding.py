@@ -17,7 +17,7 @@ from llmmath._softmax import _logits, _scaled_shifted, softmax
 from llmmath._validation import check_float, check_int, check_rng
 from llmmath.errors import InvalidValueError
 
-__all__ = ["filter_top_k", "filter_top_p", "filter_min_p", "sample"]
+__all__ = ["filter_top_k", "filter_top_p", "filter_min_p", "sample", "decoding_distribution"]
 
 
 def filter_top_k(logits: Any, k: int) -> np.ndarray:
@@ -290,3 +290,89 @@ def sample(
         ids[r] = np.minimum(found, last[r])
     ids = ids.reshape(out_shape)
     return int(ids) if ids.ndim == 0 else ids
+
+
+def decoding_distribution(
+    logits: Any,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    min_p: float | None = None,
+) -> np.ndarray:
+    """The distribution that :func:`sample` draws from, after temperature and filters.
+
+    The same steps as :func:`sample`, in the same order: divide the logits by
+    ``temperature``; apply :func:`filter_top_k`, :func:`filter_top_p` and
+    :func:`filter_min_p` (each only when given); take the softmax. Removed
+    tokens get probability exactly 0 and the kept ones are renormalised.
+    ``temperature = 0`` is greedy decoding: all the mass on the first largest
+    logit (the token :func:`sample` returns), whatever the filters.
+
+    Parameters
+    ----------
+    logits : array_like
+        Shape ``(..., V)``; finite or ``-inf``, at least one finite per row.
+    temperature : float, optional
+        ``T >= 0``. Default 1.
+    top_k : int, optional
+        Keep the ``top_k`` largest logits (ties kept).
+    top_p : float, optional
+        Nucleus mass in [0, 1].
+    min_p : float, optional
+        Relative probability floor in [0, 1].
+
+    Returns
+    -------
+    ndarray
+        Same shape as the logits; each row is a distribution (float32 for
+        float32 logits, float64 otherwise).
+
+    Raises
+    ------
+    ValueError, TypeError
+        As :func:`sample`.
+
+    See Also
+    --------
+    sample, softmax, filter_top_k, filter_top_p, filter_min_p
+
+    References
+    ----------
+    Holtzman et al., ICLR 2020 (nucleus); Fan et al., ACL 2018 (top-k); Nguyen
+    et al., 2024 (min-p); transformers ``LogitsProcessorList`` ordering.
+
+    Examples
+    --------
+    >>> from llmmath.prob import decoding_distribution
+    >>> z = np.log([0.5, 0.3, 0.15, 0.05])
+    >>> print(decoding_distribution(z, top_k=2).round(4))     # 0.5 and 0.3, renormalised
+    [0.625 0.375 0.    0.   ]
+    >>> print(decoding_distribution(z, temperature=0))        # greedy
+    [1. 0. 0. 0.]
+    """
+    op = "decoding_distribution"
+    x, _ = _logits(logits, op, -1, name="logits")
+    t = check_float(temperature, "temperature", op, min_value=0.0)
+    if top_k is not None:
+        top_k = check_int(top_k, "top_k", op, min_value=1)
+    if top_p is not None:
+        top_p = check_float(top_p, "top_p", op, min_value=0.0, max_value=1.0)
+    if min_p is not None:
+        min_p = check_float(min_p, "min_p", op, min_value=0.0, max_value=1.0)
+    if x.shape[-1] == 0:
+        raise InvalidValueError(f"{op}: argument 'logits' has no tokens (shape {x.shape}); expected V >= 1.")
+    if x.size == 0:
+        return x.copy()
+    if t == 0.0:  # greedy: one-hot on the first maximum, as sample(..., temperature=0) picks
+        ids = np.argmax(x, axis=-1)[..., None]
+        out = np.zeros(x.shape, dtype=x.dtype)
+        np.put_along_axis(out, ids, 1.0, axis=-1)
+        return out
+    z = _scaled_shifted(x.astype(np.float64), -1, t)                  # (..., V)
+    if top_k is not None:
+        z = filter_top_k(z, top_k)
+    if top_p is not None:
+        z = filter_top_p(z, top_p)
+    if min_p is not None:
+        z = filter_min_p(z, min_p)
+    return softmax(z, axis=-1).astype(x.dtype)

@@ -471,6 +471,35 @@ class NGramLM:
         g = _lookup(self._gram_keys[m], np.where(h >= 0, h * (self._bos + 1) + ids[-1], -1))
         return int(self._raw[m][g[0]]) if g[0] >= 0 else 0
 
+    def num_ngrams(self, m: int | None = None) -> int:
+        """How many distinct m-grams the training sequence holds (``m = order`` by default).
+
+        Counted on the sequence as the model reads it, padded in front with
+        ``order - 1`` copies of :data:`BOS`, so an m-gram may begin with BOS
+        (``(BOS, "a")`` is the bigram that starts a sequence with ``"a"``). This is
+        the size of the model's count table for that order: the memory a fixed
+        context of ``m - 1`` symbols costs.
+
+        Parameters
+        ----------
+        m : int, optional
+            ``1 <= m <= order``; default ``order``.
+
+        Returns
+        -------
+        int
+
+        Examples
+        --------
+        >>> lm = NGramLM(2).fit("abab")
+        >>> lm.num_ngrams(1), lm.num_ngrams()   # a, b; and (<s>,a), (a,b), (b,a)
+        (2, 3)
+        """
+        op = "NGramLM.num_ngrams"
+        self._require_fit(op)
+        m = self.order if m is None else check_int(m, "m", op, min_value=1, max_value=self.order)
+        return int(len(self._gram_keys[m]))
+
     def distribution(self, context: Any = ()) -> np.ndarray:
         """The next-token distribution after ``context``, a vector over ``vocab``.
 

@@ -8,14 +8,18 @@ tokens, and where simple models are fitted to data:
   :func:`log_softmax`, :func:`logsumexp`, :func:`sigmoid`, :func:`log_sigmoid`,
   all stable for logits of any size and for ``-inf`` masks;
 * decoding (``llmmath/_decoding.py``): :func:`filter_top_k`,
-  :func:`filter_top_p`, :func:`filter_min_p` and :func:`sample` with
-  temperature (0 = greedy);
+  :func:`filter_top_p`, :func:`filter_min_p`, :func:`sample` with
+  temperature (0 = greedy) and :func:`decoding_distribution` (what
+  :func:`sample` draws from);
 * estimation (``llmmath/_estimation.py``): :func:`categorical_mle`,
   :func:`gaussian_mle` (returns a :class:`GaussianFit`),
   :func:`bayes_posterior`, :func:`expectation`, :func:`variance`,
-  :func:`categorical_log_likelihood`.
+  :func:`categorical_log_likelihood`;
+* Gaussian models (``llmmath/_gaussian.py``): :func:`normal_logpdf`,
+  :func:`normal_pdf`, :func:`ridge_regression` and
+  :func:`linear_gaussian_posterior` (weight decay as a Gaussian prior).
 
-The code lives in those three private files to keep each one short enough to
+The code lives in those private files to keep each one short enough to
 read in a sitting; this module is the public name for all of it.
 
 Conventions: ``axis=-1`` is the token (outcome) axis and every leading axis is
@@ -32,7 +36,13 @@ int seed, or None).
 
 from __future__ import annotations
 
-from llmmath._decoding import filter_min_p, filter_top_k, filter_top_p, sample
+from llmmath._decoding import (
+    decoding_distribution,
+    filter_min_p,
+    filter_top_k,
+    filter_top_p,
+    sample,
+)
 from llmmath._estimation import (
     GaussianFit as GaussianFit,  # result type of gaussian_mle (a class, not in __all__)
 )
@@ -43,6 +53,15 @@ from llmmath._estimation import (
     expectation,
     gaussian_mle,
     variance,
+)
+from llmmath._gaussian import (
+    LinearGaussianPosterior as LinearGaussianPosterior,  # result type (a class, not in __all__)
+)
+from llmmath._gaussian import (
+    linear_gaussian_posterior,
+    normal_logpdf,
+    normal_pdf,
+    ridge_regression,
 )
 from llmmath._softmax import log_sigmoid, log_softmax, logsumexp, sigmoid, softmax
 
@@ -56,10 +75,15 @@ __all__ = [
     "filter_top_p",
     "filter_min_p",
     "sample",
+    "decoding_distribution",
     "categorical_mle",
     "gaussian_mle",
     "bayes_posterior",
     "expectation",
     "variance",
     "categorical_log_likelihood",
+    "normal_logpdf",
+    "normal_pdf",
+    "ridge_regression",
+    "linear_gaussian_posterior",
 ]
