@@ -6,7 +6,10 @@ skill. This module quantifies both:
 
 * intervals: :func:`bootstrap_ci` (percentile, basic and BCa bootstrap) and
   :func:`mean_ci` (Student's t interval), both returning a
-  :class:`ConfidenceInterval`;
+  :class:`ConfidenceInterval`; :func:`mean_difference_ci` (Welch or paired
+  t interval for a difference of means); :func:`bootstrap_distribution` (the resampled
+  statistics behind an interval) and :func:`bootstrap_coverage` (how often an
+  interval covers the truth, by simulation);
 * tests: :func:`welch_t_test` (independent samples, unequal variances),
   :func:`paired_t_test` (the same items scored twice),
   :func:`permutation_test` (difference in means, no distributional
@@ -28,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from llmmath import _resampling, _special
+from llmmath._coverage import bootstrap_coverage
 from llmmath._validation import (
     as_float_array,
     check_bool,
@@ -43,7 +47,10 @@ from llmmath.errors import InvalidTypeError, InvalidValueError
 
 __all__ = [
     "bootstrap_ci",
+    "bootstrap_distribution",
+    "bootstrap_coverage",
     "mean_ci",
+    "mean_difference_ci",
     "welch_t_test",
     "paired_t_test",
     "permutation_test",
@@ -232,6 +239,67 @@ def bootstrap_ci(
     return ConfidenceInterval(low, high, estimate, se, conf, method, B)
 
 
+def bootstrap_distribution(
+    data: Any,
+    statistic: Callable[..., Any] = np.mean,
+    n_resamples: int = 10_000,
+    rng: np.random.Generator | int | None = None,
+    *,
+    vectorized: bool | None = None,
+    batch: int | None = None,
+) -> np.ndarray:
+    """The bootstrap replicates ``theta*_b = statistic(resample_b)`` behind an interval.
+
+    Exactly the values :func:`bootstrap_ci` computes from the same ``rng``,
+    ``n_resamples`` and ``batch``: its percentile interval is
+    ``np.quantile(theta_star, [alpha, 1 - alpha])``. Use it to draw the
+    histogram an interval is read from.
+
+    Parameters
+    ----------
+    data, statistic, n_resamples, rng, vectorized, batch
+        As in :func:`bootstrap_ci`.
+
+    Returns
+    -------
+    ndarray, shape (n_resamples,)
+
+    Raises
+    ------
+    ValueError
+        As :func:`bootstrap_ci`.
+
+    See Also
+    --------
+    bootstrap_ci, scipy.stats.bootstrap (its ``bootstrap_distribution``)
+
+    References
+    ----------
+    B. Efron and R. Tibshirani, *An Introduction to the Bootstrap*, Chapman &
+    Hall, 1993, chapter 6.
+
+    Examples
+    --------
+    >>> from llmmath.stats import bootstrap_ci, bootstrap_distribution
+    >>> scores = [0.71, 0.74, 0.69, 0.77, 0.73, 0.80, 0.72, 0.75]
+    >>> theta = bootstrap_distribution(scores, n_resamples=2000, rng=0)
+    >>> ci = bootstrap_ci(scores, n_resamples=2000, method="percentile", rng=0)
+    >>> bool(np.allclose(np.quantile(theta, [0.025, 0.975]), [ci.low, ci.high]))
+    True
+    """
+    op = "bootstrap_distribution"
+    x = _sample(data, "data", op, 2)
+    check_callable(statistic, "statistic", op)
+    B = check_int(n_resamples, "n_resamples", op, min_value=1)
+    gen = check_rng(rng, op)
+    if vectorized is not None:
+        vectorized = check_bool(vectorized, "vectorized", op)
+    if batch is not None:
+        batch = check_int(batch, "batch", op, min_value=1)
+    on_rows = _resampling.statistic_on_rows(statistic, vectorized, op)
+    return _resampling.bootstrap_distribution(x, on_rows, B, gen, batch)
+
+
 def mean_ci(data: Any, confidence: float = 0.95) -> ConfidenceInterval:
     """Student's t confidence interval for a population mean.
 
@@ -285,6 +353,95 @@ def mean_ci(data: Any, confidence: float = 0.95) -> ConfidenceInterval:
         low, high, est, se = (float(np.float64(v) * s) for v in (m - half, m + half, m,
                                                                  sd / math.sqrt(n)))
     return ConfidenceInterval(low, high, est, se, conf, "t", 0)
+
+
+def mean_difference_ci(a: Any, b: Any, paired: bool = False,
+                       confidence: float = 0.95) -> ConfidenceInterval:
+    """Student-t confidence interval for ``mean(a) - mean(b)``, paired or not.
+
+    * ``paired=False`` (Welch): ``d +- t_{(1+c)/2, df} sqrt(s_a^2/n_a + s_b^2/n_b)``
+      with the Welch-Satterthwaite ``df`` of :func:`welch_t_test`;
+    * ``paired=True``: :func:`mean_ci` of the differences ``a_i - b_i``,
+      ``d +- t_{(1+c)/2, n-1} s_d / sqrt(n)``.
+
+    When the same items are scored twice, the item-to-item variation is
+    shared by ``a`` and ``b`` and cancels in ``a_i - b_i``: the paired
+    interval is narrower whenever the two scores are positively correlated
+    (``s_d^2 = s_a^2 + s_b^2 - 2 cov(a, b)``). The interval excludes 0
+    exactly when the matching two-sided t-test has ``p < 1 - c``.
+
+    Parameters
+    ----------
+    a, b : array_like
+        1-D samples with at least two finite observations each (the same
+        length when paired).
+    paired : bool, optional
+    confidence : float, optional
+        In (0, 1). Default 0.95.
+
+    Returns
+    -------
+    ConfidenceInterval
+        ``method`` is ``"welch"`` or ``"paired-t"``; ``standard_error`` is the
+        standard error of the difference.
+
+    Raises
+    ------
+    ValueError
+        Too few observations, non-finite values, different lengths when
+        paired, no variation at all (the interval would be 0/0).
+
+    See Also
+    --------
+    welch_t_test, paired_t_test, mean_ci,
+    scipy.stats.ttest_ind (``equal_var=False``) and scipy.stats.ttest_rel,
+    whose results have a ``confidence_interval`` method
+
+    References
+    ----------
+    B. L. Welch, Biometrika 34 (1947) 28-35; "Student", Biometrika 6 (1908) 1-25.
+
+    Examples
+    --------
+    >>> from llmmath.stats import mean_difference_ci
+    >>> a = [0.81, 0.84, 0.79, 0.86, 0.83]
+    >>> b = [0.78, 0.80, 0.77, 0.84, 0.80]
+    >>> welch = mean_difference_ci(a, b)
+    >>> paired = mean_difference_ci(a, b, paired=True)
+    >>> print(round(welch.estimate, 3), paired.high - paired.low < welch.high - welch.low)
+    0.028 True
+    """
+    op = "mean_difference_ci"
+    x, y = _sample(a, "a", op, 2), _sample(b, "b", op, 2)
+    paired = check_bool(paired, "paired", op)
+    conf = check_float(confidence, "confidence", op, min_value=0.0, max_value=1.0,
+                       min_inclusive=False, max_inclusive=False)
+    if paired:
+        check_same_shape(x, y, ("a", "b"), op)
+        s = _common_scale(x, y)
+        d = x / s - y / s                                      # |d| < 4: no overflow
+        if not np.any(d != d[0]):
+            raise InvalidValueError(f"{op}: every difference a - b is the same, so the "
+                                    "interval has zero width and no t distribution applies.")
+        ci = mean_ci(d, conf)
+        with np.errstate(over="ignore"):
+            low, high, est, se = (float(np.float64(v) * s) for v in
+                                  (ci.low, ci.high, ci.estimate, ci.standard_error))
+        return ConfidenceInterval(low, high, est, se, conf, "paired-t", 0)
+    s = _common_scale(x, y)
+    x, y = x / s, y / s
+    va, vb = x.var(ddof=1) / x.shape[0], y.var(ddof=1) / y.shape[0]
+    se2 = float(va + vb)
+    if se2 == 0.0:
+        raise InvalidValueError(f"{op}: both samples are constant (zero variance), so the "
+                                "interval is undefined; compare the values directly.")
+    wa, wb = float(va) / se2, float(vb) / se2
+    df = 1.0 / (wa * wa / (x.shape[0] - 1) + wb * wb / (y.shape[0] - 1))
+    est, se = float(x.mean() - y.mean()), math.sqrt(se2)
+    half = _special.t_ppf(0.5 + conf / 2.0, df) * se
+    with np.errstate(over="ignore"):
+        low, high, est, se = (float(np.float64(v) * s) for v in (est - half, est + half, est, se))
+    return ConfidenceInterval(low, high, est, se, conf, "welch", 0)
 
 
 def _t_pvalue(t: float, df: float, alternative: str) -> float:
