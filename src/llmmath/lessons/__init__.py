@@ -45,16 +45,20 @@ class Lesson:
 
 LESSONS: tuple[Lesson, ...] = (
     Lesson("why_math", "Why the mathematics matters", "foundations",
-           "The LLM pipeline, stage by stage, and the mathematics each stage runs on."),
+           "The LLM pipeline, stage by stage, and the mathematics each stage runs on.",
+           min_tests=6),
     Lesson("vectors", "Vectors, matrices and similarity", "linear algebra",
-           "Dot products, norms, cosine similarity, matrix products and broadcasting."),
+           "Dot products, norms, cosine similarity, matrix products and broadcasting.",
+           min_tests=6),
     Lesson("attention", "Attention as matrix operations", "linear algebra",
            "QK^T, scaling by sqrt(d_k), a row-wise softmax and a weighted sum of values.",
            min_tests=4),
     Lesson("attention_spectrum", "Eigenvalues of attention", "linear algebra",
-           "Row-stochastic matrices, the stationary distribution and the spectral gap."),
+           "Row-stochastic matrices, the stationary distribution and the spectral gap.",
+           min_tests=5),
     Lesson("svd_lora", "SVD, low-rank approximation and LoRA", "linear algebra",
-           "Eckart-Young, the rank/error trade-off and LoRA's parameter count."),
+           "Eckart-Young, the rank/error trade-off and LoRA's parameter count.",
+           min_tests=4),
     Lesson("derivatives", "Derivatives, gradients and the chain rule", "calculus",
            "Partial derivatives, gradients and a computation graph drawn node by node."),
     Lesson("backprop", "Backpropagation", "calculus",
@@ -95,7 +99,8 @@ LESSONS: tuple[Lesson, ...] = (
            "Tensors, autograd and modules in three libraries.",
            min_tests=5),
     Lesson("study_path", "A two-week study path", "study path",
-           "Fourteen days through the lessons, with what to do each day."),
+           "Fourteen days through the lessons, with what to do each day.",
+           min_tests=5),
 )
 
 
