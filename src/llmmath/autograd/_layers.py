@@ -1,0 +1,315 @@
+"""Fused layers: layer norm, GELU, linear maps and embeddings (re-exported by functional).
+
+Each is one node of the graph with its backward written out by hand; see
+:mod:`llmmath.autograd.functional` for why.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+
+from llmmath._validation import as_int_array, check_choice, check_float
+from llmmath.autograd._sums import sum_last, sum_leading
+from llmmath.autograd.tensor import Tensor, tensor_argument
+from llmmath.errors import InvalidValueError, ShapeError
+
+__all__ = ["layer_norm", "gelu", "linear", "embedding"]
+
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+_GELU_K = 0.044715
+#: Stands in for a missing weight or bias: a parent that needs no gradient.
+_ABSENT = Tensor(0.0)
+
+
+def layer_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Tensor:
+    r"""Layer normalisation over the last axis, with the three-term backward.
+
+    .. math::
+        \hat x = (x - \mu)/\sqrt{\sigma^2 + \epsilon}, \qquad y = \gamma \hat x + \beta
+
+    with μ and σ² the mean and (biased) variance of the last axis. With
+    d = g·γ and the means taken over the last axis:
+
+    .. math::
+        \frac{\partial L}{\partial x} = \frac{1}{\sqrt{\sigma^2+\epsilon}}
+        \left(d - \overline{d} - \hat x\,\overline{d \hat x}\right)
+
+    — the direct path, a correction for the mean, a correction for the
+    variance. dL/dγ = Σ g·x̂, dL/dβ = Σ g over every other axis.
+
+    Parameters
+    ----------
+    x : Tensor, shape (..., C)
+    weight, bias : Tensor of shape (C,), optional
+        γ and β; ``None`` leaves them out (γ = 1, β = 0).
+    eps : float
+        Added to the variance.
+
+    Returns
+    -------
+    Tensor
+        Same shape and dtype as ``x``.
+
+    Raises
+    ------
+    ShapeError
+        ``weight`` or ``bias`` is not of shape (C,).
+
+    References
+    ----------
+    J. L. Ba, J. R. Kiros, G. E. Hinton, "Layer Normalization", arXiv:1607.06450, 2016.
+
+    Examples
+    --------
+    >>> from llmmath.autograd import Tensor, functional as F
+    >>> y = F.layer_norm(Tensor([[1.0, 2.0, 3.0]]), eps=0.0)
+    >>> print(y.data.round(4))                   # mean 0, variance 1
+    [[-1.2247  0.      1.2247]]
+    """
+    op = "layer_norm"
+    x = tensor_argument(x, "x", op)
+    eps = check_float(eps, "eps", op, min_value=0.0)
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ShapeError(f"{op}: argument 'x' must have a last axis with at least one entry; "
+                         f"got shape {x.shape}.")
+    c = x.shape[-1]
+    params = []
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None:
+            p = tensor_argument(p, name, op)
+            if p.shape != (c,):
+                raise ShapeError(f"{op}: argument '{name}' must have shape ({c},) to match x of "
+                                 f"shape {x.shape}; got {p.shape}.")
+        params.append(p)
+    w, b = params
+    X = x.data.reshape(-1, c)                                # (N, C): one row per position
+    xhat = X - sum_last(X) / c                               # x - mu
+    var = sum_last(xhat * xhat) / c                          # biased variance, (N, 1)
+    if eps == 0.0 and not var.all():
+        raise InvalidValueError(f"{op}: a row of x is constant (variance 0) and eps = 0, so "
+                                "x̂ would be 0/0; use eps > 0.")
+    rstd = var
+    rstd += eps
+    np.sqrt(rstd, out=rstd)
+    np.divide(1.0, rstd, out=rstd)                           # 1 / sqrt(var + eps)
+    xhat *= rstd                                             # x̂
+    y = xhat * w.data if w is not None else xhat.copy()
+    if b is not None:
+        y += b.data
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        G = g.reshape(-1, c)
+        gw = gb = gx = None
+        if w is not None and w.requires_grad:
+            gw = sum_leading(G * xhat)
+        if b is not None and b.requires_grad:
+            gb = sum_leading(G)
+        if x.requires_grad:
+            d = G * w.data if w is not None else G.copy()   # dL/dx̂
+            mean_dx = sum_last(d * xhat) / c
+            d -= sum_last(d) / c                             # the mean's correction
+            d -= xhat * mean_dx                              # the variance's correction
+            d *= rstd
+            gx = d.reshape(x.shape)
+        return gx, gw, gb
+
+    y = y.reshape(x.shape)
+    parents = (x,) + tuple(p if p is not None else _ABSENT for p in (w, b))
+    return Tensor.from_op(y, parents, backward, op)
+
+
+def gelu(x: Any, approximate: str = "tanh") -> Tensor:
+    r"""Gaussian error linear unit: x Φ(x), GPT-2's tanh approximation by default.
+
+    .. math::
+        \mathrm{tanh}:\ y = \tfrac12 x \left(1 + \tanh u\right),\quad
+        u = \sqrt{2/\pi}\,(x + 0.044715 x^3)
+
+        \mathrm{none}:\ y = \tfrac12 x \left(1 + \mathrm{erf}(x/\sqrt2)\right)
+
+    Derivatives: tanh form h + 2 x h (1 − h) √(2/π)(1 + 3·0.044715 x²) with
+    h = (1 + tanh u)/2 (since 1 − tanh² u = 4 h (1 − h)); exact form Φ(x) + x φ(x).
+
+    Parameters
+    ----------
+    x : Tensor
+    approximate : {"tanh", "none"}
+        "none" is the exact GELU through ``math.erf`` element by element (slow;
+        NumPy has no vectorised erf).
+
+    Returns
+    -------
+    Tensor
+
+    References
+    ----------
+    D. Hendrycks, K. Gimpel, "Gaussian Error Linear Units (GELUs)",
+    arXiv:1606.08415, 2016 (both forms). GPT-2 and nanoGPT use the tanh form.
+
+    Examples
+    --------
+    >>> from llmmath.autograd import Tensor, functional as F
+    >>> print(F.gelu(Tensor([-1.0, 0.0, 1.0])).data.round(4))
+    [-0.1588  0.      0.8412]
+    >>> print(F.gelu(Tensor([-1.0, 0.0, 1.0]), approximate="none").data.round(4))
+    [-0.1587  0.      0.8413]
+    """
+    op = "gelu"
+    x = tensor_argument(x, "x", op)
+    mode = check_choice(approximate, "approximate", op, ("tanh", "none"))
+    X = x.data.reshape(-1)                           # 1-D: in-place ops need arrays, not scalars
+    if mode == "tanh":
+        h = X * X                                    # x^2 (never x ** 3: NumPy's power is slow)
+        h *= _GELU_K * _SQRT_2_OVER_PI
+        h += _SQRT_2_OVER_PI
+        h *= X                                       # u = sqrt(2/pi) (x + 0.044715 x^3)
+        np.tanh(h, out=h)                            # t = tanh(u)
+        h += 1.0
+        h *= 0.5                                     # h = (1 + t) / 2, kept for backward
+        y = h * X
+
+        def backward(g: np.ndarray) -> tuple[np.ndarray]:
+            # dy/dx = h + x dh/dx, and dh/dx = (1 - t^2)/2 du/dx = 2 h (1 - h) du/dx
+            d = np.subtract(1.0, h)
+            d *= h
+            d *= X                                   # x h (1 - h)
+            du = X * X
+            du *= 6.0 * _GELU_K * _SQRT_2_OVER_PI
+            du += 2.0 * _SQRT_2_OVER_PI              # 2 du/dx
+            d *= du
+            d += h
+            d *= g.reshape(-1)
+            return (d.reshape(x.shape),)
+    else:
+        erf = np.frompyfunc(math.erf, 1, 1)
+        cdf = (1.0 + erf(X / math.sqrt(2.0)).astype(X.dtype)) * 0.5       # Phi(x)
+        y = X * cdf
+
+        def backward(g: np.ndarray) -> tuple[np.ndarray]:
+            pdf = np.exp(-0.5 * X * X) / math.sqrt(2.0 * math.pi)          # phi(x)
+            return ((g.reshape(-1) * (cdf + X * pdf)).reshape(x.shape),)
+
+    return Tensor.from_op(y.reshape(x.shape), (x,), backward, op)
+
+
+def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
+    r"""Affine map y = x Wᵀ + b as one matrix product, with W stored (out, in) like PyTorch.
+
+    Leading axes of ``x`` are flattened so that forward and both backward
+    products are single large matrix multiplications:
+    dL/dx = g W, dL/dW = gᵀ x, dL/db = Σ g.
+
+    Parameters
+    ----------
+    x : Tensor, shape (..., in)
+    weight : Tensor, shape (out, in)
+    bias : Tensor, shape (out,), optional
+
+    Returns
+    -------
+    Tensor, shape (..., out)
+
+    Raises
+    ------
+    ShapeError
+        The last axis of ``x`` is not ``in``, or ``bias`` is not (out,).
+
+    Examples
+    --------
+    >>> from llmmath.autograd import Tensor, functional as F
+    >>> W = Tensor([[1.0, 2.0], [0.0, 1.0], [1.0, 1.0]])     # (out=3, in=2)
+    >>> print(F.linear(Tensor([[1.0, 1.0]]), W, Tensor([0.0, 0.0, 1.0])).data)
+    [[3. 1. 3.]]
+    """
+    op = "linear"
+    x = tensor_argument(x, "x", op)
+    w = tensor_argument(weight, "weight", op)
+    if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise ShapeError(f"{op}: x of shape {x.shape} needs weight of shape (out, "
+                         f"{x.shape[-1] if x.ndim else '?'}); got weight {w.shape}.")
+    out_f, in_f = w.shape
+    b = None
+    if bias is not None:
+        b = tensor_argument(bias, "bias", op)
+        if b.shape != (out_f,):
+            raise ShapeError(f"{op}: bias must have shape ({out_f},) for weight {w.shape}; "
+                             f"got {b.shape}.")
+    X2 = x.data.reshape(-1, in_f)                          # (N, in)
+    Y = np.matmul(X2, w.data.T)                            # (N, out)
+    if b is not None:
+        Y += b.data
+    Y = Y.reshape(x.shape[:-1] + (out_f,))
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
+        G = g.reshape(-1, out_f)                           # (N, out)
+        gx = (G @ w.data).reshape(x.shape) if x.requires_grad else None
+        gw = G.T @ X2 if w.requires_grad else None         # (out, in)
+        gb = sum_leading(G) if b is not None and b.requires_grad else None
+        return gx, gw, gb
+
+    return Tensor.from_op(Y, (x, w, b if b is not None else _ABSENT), backward, op)
+
+
+def _scatter_rows(ids: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
+    """out[k] = sum of rows[i] with ids[i] == k, for k < n (repeated ids add up)."""
+    out = np.zeros((n, rows.shape[1]), rows.dtype)
+    if ids.size == 0:
+        return out
+    if n * ids.size <= 1 << 22:                   # small vocabulary: a one-hot product
+        onehot = np.zeros((n, ids.size), rows.dtype)
+        onehot[ids, np.arange(ids.size)] = 1.0
+        return np.matmul(onehot, rows, out=out)
+    order = np.argsort(ids, kind="stable")         # large vocabulary: sort, then segment sums
+    sorted_ids = ids[order]
+    starts = np.flatnonzero(np.r_[True, sorted_ids[1:] != sorted_ids[:-1]])
+    out[sorted_ids[starts]] = np.add.reduceat(rows[order], starts, axis=0)
+    return out
+
+
+def embedding(indices: Any, weight: Any) -> Tensor:
+    r"""Rows of ``weight`` picked by integer ``indices``: out[..., :] = W[idx[...], :].
+
+    Backward scatters the gradient rows back, adding rows whose index
+    repeats: dL/dW_k = Σ_{i: idx_i = k} g_i (a one-hot product for small
+    vocabularies, a sort and segment sums otherwise).
+
+    Parameters
+    ----------
+    indices : array_like of int, any shape
+        Values in [0, num_embeddings).
+    weight : Tensor, shape (num_embeddings, dim)
+
+    Returns
+    -------
+    Tensor, shape indices.shape + (dim,)
+
+    Raises
+    ------
+    InvalidValueError
+        An index out of range.
+
+    Examples
+    --------
+    >>> from llmmath.autograd import Tensor, functional as F
+    >>> W = Tensor([[0.0, 1.0], [2.0, 3.0]], requires_grad=True)
+    >>> F.embedding([1, 1, 0], W).sum().backward()
+    >>> print(W.grad)                  # row 1 was used twice
+    [[1. 1.]
+     [2. 2.]]
+    """
+    op = "embedding"
+    w = tensor_argument(weight, "weight", op)
+    if w.ndim != 2:
+        raise ShapeError(f"{op}: argument 'weight' must have shape (num_embeddings, dim); got "
+                         f"{w.shape}.")
+    n, dim = w.shape
+    ids = as_int_array(indices, "indices", op, min_value=0, max_value=n - 1)
+    data = w.data[ids]
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        return (_scatter_rows(ids.reshape(-1), g.reshape(-1, dim), n),)
+
+    return Tensor.from_op(data, (w,), backward, op)

@@ -1,0 +1,352 @@
+"""Fused differentiable operations: each one forward pass and one hand-derived backward.
+
+Built from elementary tensor operations, softmax would be six nodes (max,
+subtract, exp, sum, divide…) and six backward functions, each allocating its
+own temporaries. Written as one node, its backward is the formula derived on
+paper: for softmax ``s * (g - sum(g * s))``, for cross-entropy ``p - y``, for
+layer norm the three-term expression. That is both the lesson (the
+derivations the course does by hand) and the speed (fewer passes over memory).
+
+Every function takes and returns :class:`~llmmath.autograd.Tensor`; plain
+arrays are accepted too (checked: real and finite, -inf allowed in logits).
+Values inside Tensors are not checked on every call (that would cost a pass
+over memory per operation); ``detect_anomaly()`` finds where a NaN starts.
+Layer norm, GELU, linear and embedding live in :mod:`llmmath.autograd._layers`
+and attention in :mod:`llmmath.autograd._attention`; all are re-exported here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from llmmath._validation import (
+    as_int_array,
+    check_axis,
+    check_bool,
+    check_choice,
+    check_float,
+    check_rng,
+)
+from llmmath.autograd._attention import scaled_dot_product_attention
+from llmmath.autograd._layers import embedding, gelu, layer_norm, linear
+from llmmath.autograd._sums import sum_last
+from llmmath.autograd.tensor import Tensor, tensor_argument
+from llmmath.errors import InvalidTypeError, InvalidValueError, ShapeError
+
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "cross_entropy",
+    "layer_norm",
+    "gelu",
+    "linear",
+    "embedding",
+    "dropout",
+    "masked_fill",
+    "scaled_dot_product_attention",
+]
+
+def _shifted(x: np.ndarray, ax: int, op: str) -> np.ndarray:
+    """x - max(x) along ``ax`` (the log-sum-exp shift), refusing slices with no finite max."""
+    if x.shape[ax] == 0:
+        raise InvalidValueError(f"{op}: axis {ax} of shape {x.shape} is empty; a distribution "
+                                "needs at least one entry.")
+    m = x.max(axis=ax, keepdims=True)
+    if not np.isfinite(m).all():
+        raise InvalidValueError(
+            f"{op}: a slice along axis {ax} has maximum {float(m[~np.isfinite(m)][0])} "
+            "(every entry -inf, or a +inf/NaN entry); expected finite logits or -inf masks "
+            "with at least one finite entry per slice."
+        )
+    return x - m
+
+
+def softmax(x: Any, axis: int = -1) -> Tensor:
+    r"""Softmax along ``axis`` with its Jacobian-vector product as backward.
+
+    .. math::
+        s_i = e^{x_i - m} / \sum_j e^{x_j - m}, \quad m = \max_j x_j
+
+    Backward, from ds_i/dx_j = s_i (\delta_{ij} - s_j):
+    dL/dx = s * (g - sum(g * s)).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+        Logits; -inf entries (masked) get probability 0.
+    axis : int
+        The axis that sums to one.
+
+    Returns
+    -------
+    Tensor
+        Same shape and dtype as ``x``.
+
+    Raises
+    ------
+    InvalidValueError
+        A slice is entirely -inf or holds +inf/NaN.
+
+    See Also
+    --------
+    log_softmax, cross_entropy
+
+    References
+    ----------
+    J. S. Bridle, "Probabilistic interpretation of feedforward classification
+    network outputs", 1990 (the name and the function).
+
+    Examples
+    --------
+    >>> from llmmath.autograd import Tensor, functional as F
+    >>> x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    >>> s = F.softmax(x)
+    >>> print(s.data.round(4))
+    [0.09   0.2447 0.6652]
+    >>> s[2].backward()        # ds_2/dx_j = s_2 (delta_2j - s_j)
+    >>> print(x.grad.round(4))
+    [-0.0599 -0.1628  0.2227]
+    """
+    x = tensor_argument(x, "x", "softmax", allow_inf="neg")
+    ax = check_axis(axis, x.ndim, "axis", "softmax")
+    last = ax == x.ndim - 1
+    s = _shifted(x.data, ax, "softmax")
+    np.exp(s, out=s)
+    s /= sum_last(s) if last else s.sum(axis=ax, keepdims=True)
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        gs = g * s
+        gs -= s * (sum_last(gs) if last else gs.sum(axis=ax, keepdims=True))
+        return (gs,)
+
+    return Tensor.from_op(s, (x,), backward, "softmax")
+
+
+def log_softmax(x: Any, axis: int = -1) -> Tensor:
+    r"""Logarithm of the softmax, computed stably (log-sum-exp shift).
+
+    .. math::
+        \log s_i = (x_i - m) - \log \sum_j e^{x_j - m}
+
+    Backward: dL/dx = g - softmax(x) * sum(g).
+
+    Parameters
+    ----------
+    x : Tensor or array_like
+    axis : int
+
+    Returns
+    -------
+    Tensor
+        log-probabilities; exp of them sums to 1 along ``axis``.
+
+    Raises
+    ------
+    InvalidValueError
+        A slice is entirely -inf or holds +inf/NaN.
+
+    Examples
+    --------
+    >>> from llmmath.autograd import Tensor, functional as F
+    >>> print(F.log_softmax(Tensor([0.0, 0.0])).data.round(4))   # log(1/2)
+    [-0.6931 -0.6931]
+    """
+    x = tensor_argument(x, "x", "log_softmax", allow_inf="neg")
+    ax = check_axis(axis, x.ndim, "axis", "log_softmax")
+    last = ax == x.ndim - 1
+    z = _shifted(x.data, ax, "log_softmax")
+    e = np.exp(z)
+    z -= np.log(sum_last(e) if last else e.sum(axis=ax, keepdims=True))
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        return (g - np.exp(z) * (sum_last(g) if last else g.sum(axis=ax, keepdims=True)),)
+
+    return Tensor.from_op(z, (x,), backward, "log_softmax")
+
+
+def cross_entropy(logits: Any, targets: Any, ignore_index: int | None = None,
+                  reduction: str = "mean") -> Tensor:
+    r"""Softmax + negative log-likelihood of integer targets, fused; backward is p - y.
+
+    .. math::
+        \ell_n = -\log \mathrm{softmax}(z_n)_{y_n}
+              = \log \sum_j e^{z_{nj}} - z_{n y_n}, \qquad
+        L = \frac{1}{N} \sum_n \ell_n
+
+    dL/dz_n = (p_n - \mathrm{onehot}(y_n)) / N, where p_n = softmax(z_n).
+
+    Parameters
+    ----------
+    logits : Tensor, shape (..., V)
+        Unnormalised scores; the class axis is the last one (PyTorch puts it
+        second; reshape to (N, V) to compare).
+    targets : array_like of int, shape (...)
+        Class indices in [0, V).
+    ignore_index : int, optional
+        Positions whose target equals this value add nothing to the loss and
+        are not counted in the mean (nanoGPT uses -1 for padding).
+    reduction : {"mean", "sum", "none"}
+        Mean over counted positions, their sum, or the per-position losses.
+
+    Returns
+    -------
+    Tensor
+        A scalar (``mean``, ``sum``) or shape ``targets.shape`` (``none``).
+
+    Raises
+    ------
+    ShapeError
+        ``targets.shape != logits.shape[:-1]``.
+    InvalidValueError
+        A target outside [0, V); every target ignored with ``mean``.
+
+    References
+    ----------
+    PyTorch, ``torch.nn.functional.cross_entropy`` (the semantics matched here).
+
+    Examples
+    --------
+    >>> from llmmath.autograd import Tensor, functional as F
+    >>> z = Tensor([[2.0, 0.0, 0.0]], requires_grad=True)
+    >>> loss = F.cross_entropy(z, [0])
+    >>> print(round(loss.item(), 4))
+    0.2395
+    >>> loss.backward()
+    >>> print(z.grad.round(4))                   # p - y
+    [[-0.2129  0.1065  0.1065]]
+    """
+    op = "cross_entropy"
+    z = tensor_argument(logits, "logits", op, allow_inf="neg")
+    if z.ndim < 1 or z.shape[-1] == 0:
+        raise ShapeError(f"{op}: argument 'logits' must have shape (..., V) with V >= 1; got "
+                         f"shape {z.shape}.")
+    red = check_choice(reduction, "reduction", op, ("mean", "sum", "none"))
+    y = as_int_array(targets, "targets", op)
+    if y.shape != z.shape[:-1]:
+        raise ShapeError(f"{op}: 'targets' must have shape logits.shape[:-1] = {z.shape[:-1]}; "
+                         f"got logits {z.shape} and targets {y.shape}.")
+    n_cls = z.shape[-1]
+    x = z.data.reshape(-1, n_cls)
+    t = y.reshape(-1)
+    valid = None if ignore_index is None else t != ignore_index
+    tv = t if valid is None else t[valid]
+    if tv.size and (tv.min() < 0 or tv.max() >= n_cls):
+        bad = int(tv[(tv < 0) | (tv >= n_cls)][0])
+        raise InvalidValueError(f"{op}: target {bad} is outside [0, {n_cls}) (logits have "
+                                f"{n_cls} classes){'' if ignore_index is None else ' and is not ignore_index'}.")
+    n = t.size if valid is None else int(valid.sum())
+    if red == "mean" and n == 0:
+        raise InvalidValueError(f"{op}: every target is ignored (ignore_index={ignore_index}); "
+                                "the mean over zero positions is undefined.")
+    t_safe = t if valid is None else np.where(valid, t, 0)
+    rows = np.arange(t.size)
+    p = _shifted(x, 1, op)                       # z - max
+    picked = p[rows, t_safe]                     # z_y - max
+    np.exp(p, out=p)
+    total = sum_last(p)
+    p /= total                                   # softmax, kept for backward
+    nll = np.log(total[:, 0]) - picked           # log sum e^(z - max) - (z_y - max)
+    if valid is not None:
+        nll *= valid
+    data = nll.reshape(y.shape) if red == "none" else nll.sum()
+    if red == "mean":
+        data = data / n
+
+    def backward(g: np.ndarray) -> tuple[np.ndarray]:
+        w = g.reshape(-1, 1) if red == "none" else g / n if red == "mean" else g
+        if valid is not None:
+            w = w * valid.reshape(-1, 1)
+        w = np.broadcast_to(w, (t.size, 1))
+        grad = p * w                             # (p - y) * weight of the row
+        grad[rows, t_safe] -= w[:, 0]
+        return (grad.reshape(z.shape),)
+
+    return Tensor.from_op(np.asarray(data, dtype=z.dtype), (z,), backward, op)
+
+
+def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Any = None) -> Tensor:
+    r"""Zero each entry with probability p and scale the survivors by 1/(1 − p).
+
+    .. math:: y = x \cdot m / (1 - p), \quad m_i \sim \mathrm{Bernoulli}(1 - p)
+
+    so E[y] = x. Backward multiplies by the same mask: dL/dx = g·m/(1 − p).
+    Outside training, or with p = 0, ``x`` is returned unchanged.
+
+    Parameters
+    ----------
+    x : Tensor
+    p : float in [0, 1]
+    training : bool
+    rng : numpy.random.Generator, int or None
+
+    Returns
+    -------
+    Tensor
+
+    References
+    ----------
+    N. Srivastava et al., "Dropout: A Simple Way to Prevent Neural Networks
+    from Overfitting", JMLR 15, 2014 (this is the "inverted" form).
+
+    Examples
+    --------
+    >>> from llmmath.autograd import Tensor, functional as F
+    >>> y = F.dropout(Tensor([1.0] * 6), p=0.5, rng=0)
+    >>> sorted(set(y.data.tolist()))       # dropped, or doubled
+    [0.0, 2.0]
+    """
+    op = "dropout"
+    x = tensor_argument(x, "x", op)
+    p = check_float(p, "p", op, min_value=0.0, max_value=1.0)
+    if not check_bool(training, "training", op) or p == 0.0:
+        return x
+    gen = check_rng(rng, op)
+    if p == 1.0:
+        mask = np.zeros(x.shape, x.dtype)
+    else:
+        mask = (gen.random(x.shape, dtype=x.dtype) >= p).astype(x.dtype)
+        mask *= 1.0 / (1.0 - p)
+    return Tensor.from_op(x.data * mask, (x,), lambda g: (g * mask,), op)
+
+
+def masked_fill(x: Any, mask: Any, value: float) -> Tensor:
+    r"""Replace the entries where ``mask`` is True by ``value``; they get no gradient.
+
+    y = where(mask, value, x); dL/dx = where(mask, 0, g). With value = -inf
+    this is how attention hides future positions before the softmax.
+
+    Parameters
+    ----------
+    x : Tensor
+    mask : array_like of bool
+        Broadcastable to ``x.shape``.
+    value : float
+        May be ±inf.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from llmmath.autograd import Tensor, functional as F
+    >>> print(F.masked_fill(Tensor([1.0, 2.0, 3.0]), [False, True, False], -np.inf).data)
+    [  1. -inf   3.]
+    """
+    op = "masked_fill"
+    x = tensor_argument(x, "x", op)
+    m = np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise InvalidTypeError(f"{op}: argument 'mask' must be boolean; got dtype {m.dtype}.")
+    try:
+        m = np.broadcast_to(m, x.shape)
+    except ValueError:
+        raise ShapeError(f"{op}: mask of shape {m.shape} does not broadcast to x of shape "
+                         f"{x.shape}.") from None
+    value = check_float(value, "value", op, allow_inf=True)
+    data = np.where(m, value, x.data).astype(x.dtype, copy=False)
+    return Tensor.from_op(data, (x,), lambda g: (np.where(m, 0.0, g).astype(g.dtype,
+                                                                          copy=False),), op)

@@ -1,0 +1,83 @@
+"""Fuzz llmmath.autograd.functional with the shared harness (tests/fuzz.py).
+
+Raw arrays handed to the fused operations are arguments like any other: odd
+shapes, dtypes, NaN, inf and junk must give a clean Tensor or a
+ValueError/TypeError naming what was wrong.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fuzz import anything, check_call, weird_arrays
+from llmmath.autograd import Tensor
+from llmmath.autograd import functional as F
+
+pytestmark = [
+    pytest.mark.lesson_backprop,
+]
+
+COVERED = {
+    "softmax", "log_softmax", "cross_entropy", "layer_norm", "gelu", "linear", "embedding",
+    "dropout", "masked_fill", "scaled_dot_product_attention",
+}
+
+
+def clean(result):
+    if result is not None:
+        assert isinstance(result, Tensor)
+        assert not np.isnan(result.data).any()
+    return result
+
+
+@given(x=anything(), axis=st.integers(-3, 3))
+def test_softmax_family(x, axis):
+    clean(check_call(F.softmax, x, axis=axis))
+    clean(check_call(F.log_softmax, x, axis=axis))
+
+
+@given(logits=anything(), targets=anything(), ignore=st.sampled_from([None, -1, 0]),
+       reduction=st.sampled_from(["mean", "sum", "none", "max"]))
+def test_cross_entropy(logits, targets, ignore, reduction):
+    clean(check_call(F.cross_entropy, logits, targets, ignore_index=ignore, reduction=reduction))
+
+
+@given(x=anything(), w=anything(), b=anything(), eps=st.floats(-1, 1))
+def test_layer_norm(x, w, b, eps):
+    clean(check_call(F.layer_norm, x))
+    clean(check_call(F.layer_norm, x, w, b, eps=eps))
+
+
+@given(x=anything(), approximate=st.sampled_from(["tanh", "none", "exact"]))
+def test_gelu(x, approximate):
+    clean(check_call(F.gelu, x, approximate=approximate))
+
+
+@given(x=anything(), w=anything(), b=st.one_of(st.none(), anything()))
+def test_linear(x, w, b):
+    clean(check_call(F.linear, x, w, b))
+
+
+@given(idx=anything(), w=anything())
+def test_embedding(idx, w):
+    clean(check_call(F.embedding, idx, w))
+
+
+@given(x=anything(), p=st.floats(-0.5, 1.5), training=st.sampled_from([True, False, 1]))
+def test_dropout(x, p, training):
+    clean(check_call(F.dropout, x, p=p, training=training, rng=0))
+
+
+@given(x=anything(), mask=anything(), value=st.floats(allow_nan=True))
+def test_masked_fill(x, mask, value):
+    clean(check_call(F.masked_fill, x, mask, value))
+
+
+@given(q=weird_arrays(max_dims=3, max_side=3), k=weird_arrays(max_dims=3, max_side=3),
+       v=weird_arrays(max_dims=3, max_side=3), mask=st.one_of(st.none(), anything()),
+       causal=st.sampled_from([True, False, "yes"]))
+def test_attention(q, k, v, mask, causal):
+    clean(check_call(F.scaled_dot_product_attention, q, k, v, mask=mask, causal=causal))
