@@ -18,7 +18,6 @@ from llmmath import attention as att
 
 pytestmark = [
     pytest.mark.lesson_attention,
-    pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning"),  # the harness's
 ]
 
 COVERED = {"scaled_dot_product_attention", "causal_mask", "sinusoidal_positions",

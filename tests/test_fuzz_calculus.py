@@ -17,7 +17,6 @@ from llmmath import calculus as calc
 
 pytestmark = [
     pytest.mark.lesson_derivatives,
-    pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning"),  # the harness's
 ]
 
 COVERED = {"numerical_gradient", "jacobian", "softmax_jacobian", "softmax_cross_entropy_grad",

@@ -20,7 +20,6 @@ from llmmath import info
 
 pytestmark = [
     pytest.mark.lesson_information,
-    pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning"),
 ]
 
 COVERED = {

@@ -20,9 +20,6 @@ from llmmath.ngram import BOS, SMOOTHING_METHODS, UNK, NGramLM
 
 pytestmark = [
     pytest.mark.lesson_ngrams,
-    # tests/fuzz.py casts 1e300 to float32 while *drawing* examples; that overflow is the
-    # harness's, not ours (check_call still turns any warning inside our calls into a failure)
-    pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning"),
 ]
 
 COVERED = ["NGramLM", "BOS", "UNK", "SMOOTHING_METHODS"]

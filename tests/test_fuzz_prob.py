@@ -17,9 +17,6 @@ from llmmath import prob
 
 pytestmark = [
     pytest.mark.lesson_sampling,
-    # tests/fuzz.py casts 1e300 to float32 while drawing examples; that overflow
-    # belongs to the harness (check_call still fails on any warning inside our calls)
-    pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning"),
 ]
 
 COVERED = {

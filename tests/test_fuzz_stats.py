@@ -17,7 +17,6 @@ from llmmath import stats
 
 pytestmark = [
     pytest.mark.lesson_evaluation,
-    pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning"),
 ]
 
 COVERED = {

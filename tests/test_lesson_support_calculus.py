@@ -21,7 +21,6 @@ from llmmath.errors import InvalidTypeError, InvalidValueError, ShapeError
 
 pytestmark = [
     pytest.mark.lesson_derivatives,
-    pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning"),  # the harness's
 ]
 
 
