@@ -1,0 +1,385 @@
+"""``llmmath train``, ``sample``, ``eval``, ``compare`` and ``attention``.
+
+The options of ``train`` are generated from the fields of
+:class:`llmmath.train.TrainConfig` (``--n-layer``, ``--learning-rate``…), so
+every hyper-parameter can be set from the command line; ``--set key=value``
+does the same by field name. Heavy imports (NumPy, the model, matplotlib)
+happen inside the command bodies.
+
+Exit status: 0 on success, 1 for bad input (a message names the problem),
+130 when training stopped on Ctrl-C after saving a checkpoint.
+"""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import Any
+
+import typer
+
+__all__ = ["register", "RichReporter", "parse_assignments", "EXIT_INTERRUPTED"]
+
+EXIT_INTERRUPTED = 130   # the shell's convention for "stopped by SIGINT"
+
+ATTENTION_HELP = """Heatmaps of every head's attention matrix for a prompt, with spectra.
+
+Each head's matrix A is row-stochastic (a Markov chain over positions). The
+table gives, per head: the stationary distribution pi (pi A = pi), the
+spectral gap 1 - |lambda_2|, the mean row entropy and the position that
+receives most attention. Under a causal mask row 0 of A is e_0 and every
+walk drifts left to position 0, so pi = (1, 0, ..., 0) for every head of
+every model: it says nothing about what was learned. A is lower-triangular,
+so its eigenvalues are its diagonal entries and the gap is
+1 - max over i >= 1 of A_ii: near 0 when some position attends almost only to
+itself. Received attention (column means) and entropy are the informative
+columns.
+"""
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    return typer.Exit(1)
+
+
+def _errors() -> tuple[type[BaseException], ...]:
+    from llmmath.errors import LLMMathError
+
+    return (LLMMathError, FileNotFoundError, IsADirectoryError, PermissionError)
+
+
+class RichReporter:
+    """A rich progress bar: step, loss, tokens/s and time left; evaluations printed above it."""
+
+    def __init__(self, console: Any = None, bar: bool = True) -> None:
+        from rich.console import Console
+
+        self.console = console or Console()
+        self.bar = bar
+        self.progress = None
+
+    def start(self, trainer: Any) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        c = trainer.config
+        self.console.print(
+            f"[bold]training[/] {trainer.model.num_params(False):,} parameters "
+            f"({c.n_layer} layers, {c.n_head} heads, C={c.n_embd}, T={c.block_size}, "
+            f"B={c.batch_size}) on {trainer.data.corpus.name!r}, {trainer.data.tokenizer!r}; "
+            f"steps {trainer.step}..{c.max_iters}", highlight=False)
+        if not self.bar:
+            return
+        self.progress = Progress(
+            TextColumn("step"), MofNCompleteColumn(), BarColumn(),
+            TextColumn("loss {task.fields[loss]}"), TextColumn("{task.fields[tps]} tok/s"),
+            TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
+            console=self.console, transient=False)
+        self.progress.start()
+        self.task = self.progress.add_task("train", total=c.max_iters, completed=trainer.step,
+                                           loss="-", tps="-")
+
+    def update(self, step: int, loss: float, lr: float, tokens_per_s: float) -> None:
+        if self.progress is None:
+            return
+        self.progress.update(self.task, completed=step + 1, loss=f"{loss:.4f}",
+                             tps=f"{tokens_per_s:,.0f}")
+
+    def evaluated(self, step: int, losses: dict[str, float]) -> None:
+        self.console.print(f"step {step}: train loss {losses['train']:.4f}, "
+                                    f"val loss {losses['val']:.4f}", highlight=False)
+
+    def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+def parse_assignments(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """Parse ``["key=value", ...]`` (the ``--set`` option) into typed TrainConfig overrides.
+
+    Examples
+    --------
+    >>> parse_assignments(["n_layer=3", "dropout=0.1", "bias=false", "text=none"])
+    {'n_layer': 3, 'dropout': 0.1, 'bias': False, 'text': None}
+    """
+    from llmmath.errors import InvalidValueError
+    from llmmath.train import config_types
+
+    types, out = config_types(), {}
+    for item in items:
+        key, sep, raw = str(item).partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in types:
+            raise InvalidValueError(f"--set: expected key=value with key one of "
+                                    f"{', '.join(types)}; got {item!r}.")
+        typ, raw = types[key], raw.strip()
+        try:
+            if raw.lower() == "none" and typ not in (int, float, bool, str):
+                out[key] = None
+            elif typ is bool:
+                out[key] = {"true": True, "1": True, "yes": True, "false": False, "0": False,
+                            "no": False}[raw.lower()]
+            elif typ in (int, float):
+                out[key] = typ(raw)
+            else:
+                out[key] = raw
+        except (KeyError, ValueError):
+            raise InvalidValueError(f"--set: {key} needs a value of type "
+                                    f"{getattr(typ, '__name__', typ)}; got {raw!r}.") from None
+    return out
+
+
+def _config_options() -> list[inspect.Parameter]:
+    """One typer option per TrainConfig field, default None (= not given)."""
+    import dataclasses
+
+    from llmmath.train import TrainConfig, config_types
+
+    hints = config_types()
+    params = []
+    for f in dataclasses.fields(TrainConfig):
+        typ = hints[f.name]
+        base = str if typ not in (int, float, bool, str) else typ
+        flag = "--" + f.name.replace("_", "-")
+        decl = f"{flag}/--no-{f.name.replace('_', '-')}" if base is bool else flag
+        extra = ("--out", "-o") if f.name == "out_dir" else ()
+        opt = typer.Option(None, decl, *extra, help=f.metadata.get("help", ""),
+                           rich_help_panel="Hyper-parameters (override the preset)")
+        params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=opt,
+                                        annotation=base | None))
+    return params
+
+
+def _train(preset: str | None, resume: Path | None, assignments: list[str], plot: bool,
+           progress: bool, **fields: Any) -> None:
+    from llmmath import train as tr
+
+    try:
+        overrides = parse_assignments(assignments or [])
+        overrides.update({k: v for k, v in fields.items() if v is not None})
+        reporter = RichReporter(bar=progress)
+        if resume is not None:
+            if preset is not None:
+                raise _fail(ValueError("train: --preset and --resume do not go together; the "
+                                       "checkpoint holds its configuration."))
+            result = tr.train(resume=resume, overrides=overrides, reporter=reporter, plot=plot)
+        else:
+            result = tr.train(tr.preset_config(preset or "tiny"), overrides=overrides,
+                              reporter=reporter, plot=plot)
+    except _errors() as exc:
+        raise _fail(exc) from None
+    except KeyboardInterrupt:
+        typer.echo("\nAborted by a second Ctrl-C; the last checkpoint written (if any) is "
+                   "unchanged.", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+    step = result.trainer.step
+    if result.interrupted:
+        typer.echo(f"\nInterrupted at step {step}; checkpoint saved to {result.checkpoint}.\n"
+                   f"Resume with:  llmmath train --resume {result.checkpoint}")
+        raise typer.Exit(EXIT_INTERRUPTED)
+    last = result.evals[-1] if result.evals else None
+    summary = (f"; train loss {last['train']:.4f}, val loss {last['val']:.4f}" if last else "")
+    typer.echo(f"done: step {step} in {result.seconds:.1f} s{summary}\n"
+               f"checkpoint {result.checkpoint}\nmetrics    {result.metrics}"
+               + (f"\nloss curve {result.plot}" if result.plot else "")
+               + f"\nnext: llmmath eval {result.checkpoint}   |   "
+                 f"llmmath sample {result.checkpoint}")
+
+
+def _make_train_command() -> Any:
+    def train(**kwargs: Any) -> None:
+        _train(**kwargs)
+
+    fixed = [
+        inspect.Parameter("preset", inspect.Parameter.KEYWORD_ONLY,
+                          annotation=str | None,
+                          default=typer.Option(None, "--preset", "-p",
+                                               help="tiny (default; under a minute), baby "
+                                                    "(nanoGPT's CPU recipe), small (about an "
+                                                    "hour)")),
+        inspect.Parameter("resume", inspect.Parameter.KEYWORD_ONLY,
+                          annotation=Path | None,
+                          default=typer.Option(None, "--resume", "-r",
+                                               help="continue from this checkpoint (or its "
+                                                    "out_dir), bit for bit")),
+        inspect.Parameter("assignments", inspect.Parameter.KEYWORD_ONLY,
+                          annotation=list[str] | None,
+                          default=typer.Option(None, "--set", "-s",
+                                               help="key=value for any TrainConfig field "
+                                                    "(repeatable)")),
+        inspect.Parameter("plot", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
+                          default=typer.Option(True, "--plot/--no-plot",
+                                               help="draw loss.png at the end")),
+        inspect.Parameter("progress", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
+                          default=typer.Option(True, "--progress/--no-progress",
+                                               help="show the progress bar")),
+    ]
+    params = fixed + _config_options()
+    train.__signature__ = inspect.Signature(params)
+    train.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
+    train.__doc__ = ("Train a GPT with llmmath's own autograd engine (Ctrl-C saves a checkpoint; "
+                     "--resume continues it exactly).")
+    return train
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``train``, ``sample``, ``eval``, ``compare`` and ``attention`` to ``app``."""
+    app.command("train")(_make_train_command())
+
+    @app.command("sample")
+    def sample(
+        checkpoint: Path = typer.Argument(..., help="checkpoint file or its out_dir"),
+        prompt: str | None = typer.Option(None, "--prompt",
+                                          help="text to continue [default: a newline]"),
+        max_new_tokens: int = typer.Option(500, "--max-new-tokens", "-n", min=0),
+        temperature: float = typer.Option(0.8, "--temperature", "-t", min=0.0,
+                                          help="0 = greedy"),
+        top_k: int | None = typer.Option(None, "--top-k", min=1),
+        top_p: float | None = typer.Option(None, "--top-p"),
+        min_p: float | None = typer.Option(None, "--min-p"),
+        seed: int | None = typer.Option(None, "--seed", min=0),
+    ) -> None:
+        """Generate text from a trained checkpoint."""
+        import numpy as np
+
+        from llmmath.train import load_model
+
+        try:
+            m = load_model(checkpoint)
+            ids = np.asarray(m.tokenizer.encode("\n" if prompt is None else prompt),
+                             dtype=np.int64)
+            if len(ids) == 0:
+                raise _fail(ValueError("sample: the prompt encodes to no tokens; give a "
+                                       "non-empty --prompt."))
+            out = m.model.generate(ids, max_new_tokens, temperature=temperature, top_k=top_k,
+                                   top_p=top_p, min_p=min_p, rng=seed)
+        except _errors() as exc:
+            raise _fail(exc) from None
+        typer.echo(m.tokenizer.decode(out))
+
+    @app.command("eval")
+    def evaluate(
+        checkpoint: Path = typer.Argument(..., help="checkpoint file or its out_dir"),
+        split: str = typer.Option("test", "--split", help="test, val or train"),
+        stride: int | None = typer.Option(
+            None, "--stride", help="slide the window by this many tokens (default: "
+                                   "non-overlapping blocks of block_size)"),
+        max_tokens: int | None = typer.Option(None, "--max-tokens"),
+        baselines: str = typer.Option("1,2,3,5", "--baselines",
+                                      help="Kneser-Ney n-gram orders ('' for none)"),
+        text: Path | None = typer.Option(None, "--text",
+                                            help="the training text, if it moved"),
+    ) -> None:
+        """Cross-entropy, bits/char and perplexity on held-out text, beside n-gram baselines."""
+        from rich.console import Console
+        from rich.table import Table
+
+        from llmmath.evaluate import evaluate_model
+
+        try:
+            orders = tuple(int(o) for o in baselines.replace(" ", "").split(",") if o)
+        except ValueError:
+            raise _fail(ValueError(f"eval: --baselines must be orders such as '1,2,3,5'; got "
+                                   f"{baselines!r}.")) from None
+        try:
+            ev = evaluate_model(checkpoint, split=split, stride=stride, max_tokens=max_tokens,
+                                baselines=orders, text=None if text is None else str(text))
+        except _errors() as exc:
+            raise _fail(exc) from None
+        context = ("non-overlapping blocks of " f"{ev.block_size} tokens (average context "
+                   f"about {ev.block_size // 2})" if ev.stride in (None, ev.block_size) else
+                   f"a window of {ev.block_size} sliding by {ev.stride} (context >= "
+                   f"{ev.block_size - ev.stride})")
+        table = Table(title=f"{ev.split} split: {ev.n_tokens:,} targets, {ev.n_chars:,} chars, "
+                            f"{ev.tokenizer}",
+                      caption=f"GPT scored on {context}; n-grams fitted on the train split.")
+        for col in ("model", "nats/token", "bits/token", "bits/char", "perplexity"):
+            table.add_column(col, justify="left" if col == "model" else "right")
+        for r in ev.rows:
+            table.add_row(r.name, f"{r.nats_per_token:.4f}", f"{r.bits_per_token:.4f}",
+                          f"{r.bits_per_char:.4f}", f"{r.perplexity:.2f}")
+        Console().print(table)
+
+    @app.command("compare")
+    def compare(
+        a: Path = typer.Argument(..., help="checkpoint A"),
+        b: Path = typer.Argument(..., help="checkpoint B"),
+        split: str = typer.Option("test", "--split"),
+        chunk: int = typer.Option(1024, "--chunk", min=1,
+                                  help="tokens per bootstrap block (contiguous)"),
+        confidence: float = typer.Option(0.95, "--confidence"),
+        resamples: int = typer.Option(10_000, "--resamples", min=1),
+        seed: int = typer.Option(0, "--seed", min=0),
+        stride: int | None = typer.Option(None, "--stride"),
+        max_tokens: int | None = typer.Option(None, "--max-tokens"),
+    ) -> None:
+        """Is B better than A? Loss difference with a block-bootstrap interval and a paired t-test.
+
+        Both checkpoints score the same test tokens (they must share the
+        tokenizer). Per-token losses of neighbouring tokens are correlated, so
+        the interval resamples contiguous chunks of tokens, not single tokens.
+        """
+        from rich.console import Console
+
+        from llmmath.evaluate import compare_models
+
+        try:
+            c = compare_models(a, b, split=split, chunk=chunk, confidence=confidence,
+                               n_resamples=resamples, rng=seed, stride=stride,
+                               max_tokens=max_tokens)
+        except _errors() as exc:
+            raise _fail(exc) from None
+        con = Console()
+        con.print(f"A {c.path_a}: {c.loss_a:.4f} nats/token\nB {c.path_b}: {c.loss_b:.4f} "
+                  f"nats/token\n{c.n_tokens:,} targets in {c.n_chunks} chunks of {c.chunk}",
+                  highlight=False)
+        con.print(f"B - A = {c.difference:+.4f} nats/token, {c.ci.confidence:.0%} block-bootstrap "
+                  f"(BCa) interval [{c.ci.low:+.4f}, {c.ci.high:+.4f}]", highlight=False)
+        if c.ttest is None:
+            con.print("paired t-test: undefined (identical losses on every chunk)")
+        else:
+            con.print(f"paired t-test over chunks: t = {c.ttest.statistic:.3f}, "
+                      f"df = {c.ttest.df:.0f}, p "
+                      + (f"= {c.ttest.pvalue:.3g}" if c.ttest.pvalue > 0 else "< 1e-300"),
+                      highlight=False)
+        con.print(f"[bold]{c.verdict}[/]")
+
+    @app.command("attention", help=ATTENTION_HELP)
+    def attention(
+        checkpoint: Path = typer.Argument(..., help="checkpoint file or its out_dir"),
+        prompt: str = typer.Option("To be, or not to be, that is the question:", "--prompt"),
+        out: Path = typer.Option(Path("attention.png"), "--out", "-o", help="PNG to write"),
+    ) -> None:
+        from rich.console import Console
+        from rich.markup import escape
+        from rich.table import Table
+
+        from llmmath.inspect_attention import inspect_prompt, plot_attention
+
+        try:
+            ins = inspect_prompt(checkpoint, prompt)
+            png = plot_attention(ins, out, title=f"{Path(checkpoint).name}: {prompt[:60]!r}")
+        except _errors() as exc:
+            raise _fail(exc) from None
+        labels = list(ins.tokens)
+        table = Table(title=f"{len(ins.tokens)} tokens; NumPy replica matches the model to "
+                            f"{ins.max_logit_error:.1e}",
+                      caption="pi: stationary distribution (e_0 under a causal mask, see "
+                              "--help); gap = 1 - |lambda_2| = 1 - max over i >= 1 of A_ii")
+        for col in ("layer", "head", "pi_0", "gap", "|lambda_2|", "entropy", "most attended"):
+            table.add_column(col, justify="right")
+        for s in ins.heads:
+            j = int(s.received.argmax())
+            table.add_row(str(s.layer), str(s.head), f"{s.stationary[0]:.3f}",
+                          f"{s.spectral_gap:.3f}", f"{s.lambda2:.3f}", f"{s.mean_entropy:.3f}",
+                          escape(f"{j} {labels[j]!r} ({s.received[j]:.2f})"))
+        Console().print(table)
+        typer.echo(f"heatmaps: {png}")

@@ -1,0 +1,308 @@
+"""Evaluating a trained GPT: per-token loss, n-gram baselines, and comparing two checkpoints.
+
+**What is measured.** For held-out token ids ``x_0 .. x_{N-1}`` every target
+``x_j`` (``j >= 1``) gets its negative log-likelihood ``-log p(x_j | context)``
+in nats. Their mean is the cross-entropy ``H``; ``H / ln 2`` is bits per
+token, ``exp(H)`` the perplexity, and the total in bits divided by the number
+of characters the targets spell is bits per character (for a character
+tokenizer the same as bits per token; for BPE the number to compare across
+tokenizers).
+
+**Which context the GPT gets.** A GPT sees at most ``block_size`` tokens.
+With ``stride=None`` (the default) the ids are cut into non-overlapping
+blocks of ``block_size``, each scored in one forward pass: simple and fast,
+but the first targets of each block see little context (position ``t`` sees
+``t + 1`` tokens), so the loss is that of an *average* context of about
+``block_size / 2`` and somewhat pessimistic. With ``stride = s < block_size``
+the window slides by ``s`` and only its last ``s`` targets are scored, so
+every target after the first window sees at least ``block_size - s`` tokens
+of context; ``s = 1`` gives every target the full window, at ``block_size``
+times the cost. The n-gram baselines always see their own ``n - 1`` tokens.
+
+**Comparing two checkpoints.** Both score the same targets; the per-token
+differences are strongly autocorrelated (a hard passage is hard for both
+models), so resampling single tokens would give intervals far too narrow.
+:func:`compare_models` therefore cuts the targets into contiguous chunks,
+averages each chunk, and bootstraps (BCa) the chunk means: a block bootstrap.
+The paired t-test runs on the same chunk means.
+
+References
+----------
+.. [1] C. E. Shannon, "Prediction and entropy of printed English", Bell
+   System Technical Journal 30 (1951) (bits per character).
+.. [2] Hugging Face Transformers documentation, "Perplexity of fixed-length
+   models" (non-overlapping blocks against a sliding window).
+.. [3] H. R. Künsch, "The jackknife and the bootstrap for general stationary
+   observations", Annals of Statistics 17 (1989) (the block bootstrap).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from llmmath._validation import check_choice, check_int, describe
+from llmmath.errors import InvalidValueError
+
+__all__ = [
+    "token_nll", "ngram_nll", "EvalRow", "Evaluation", "evaluate_model", "Comparison",
+    "compare_models", "evaluation_tokens",
+]
+
+LN2 = math.log(2.0)
+
+
+def token_nll(model: Any, ids: Any, stride: int | None = None, batch_size: int = 32) -> np.ndarray:
+    """Per-token negative log-likelihood (nats) of ``ids[1:]`` under a GPT.
+
+    ``nll[j - 1] = -log p(ids[j] | ids[max(0, j - c) : j])`` with ``c`` the
+    context the window gives (see the module docstring): non-overlapping
+    blocks of ``block_size`` when ``stride`` is None, a window sliding by
+    ``stride`` otherwise.
+
+    Parameters
+    ----------
+    model : llmmath.nn.GPT
+    ids : array_like of int, 1-D, at least 2 ids
+    stride : int, optional
+        1 <= stride <= block_size; None (or block_size) = non-overlapping blocks.
+    batch_size : int
+        Windows per forward pass.
+
+    Returns
+    -------
+    ndarray of float64, shape (len(ids) - 1,)
+
+    Examples
+    --------
+    >>> from llmmath.nn import GPT, GPTConfig
+    >>> m = GPT(GPTConfig(block_size=4, vocab_size=5, n_layer=1, n_head=1, n_embd=8), rng=0)
+    >>> ids = np.arange(11) % 5
+    >>> a, b = token_nll(m, ids), token_nll(m, ids, stride=1)
+    >>> a.shape, bool(np.allclose(a[:4], b[:4]))     # the first block is scored alike
+    ((10,), True)
+    """
+    from llmmath.autograd import functional as F
+    from llmmath.autograd import no_grad
+
+    op = "token_nll"
+    T = model.config.block_size
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or ids.dtype.kind not in "iu" or len(ids) < 2:
+        raise InvalidValueError(f"{op}: argument 'ids' must be a 1-D integer array of at least 2 "
+                                f"token ids; got {describe(ids)}.")
+    s = T if stride is None else check_int(stride, "stride", op, min_value=1, max_value=T)
+    batch_size = check_int(batch_size, "batch_size", op, min_value=1)
+    n_targets = len(ids) - 1
+    windows = []                    # (start, length, first position scored)
+    start, done = 0, 0              # targets 1..done are scored
+    while done < n_targets:
+        length = min(T, n_targets - start)
+        windows.append((start, length, done - start))
+        done = start + length
+        start += s
+    out = np.empty(n_targets)
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            for length in sorted({w[1] for w in windows}):
+                group = [w for w in windows if w[1] == length]
+                for i in range(0, len(group), batch_size):
+                    part = group[i:i + batch_size]
+                    idx = np.stack([ids[a:a + length] for a, _, _ in part]).astype(np.int64)
+                    tgt = np.stack([ids[a + 1:a + 1 + length] for a, _, _ in part]).astype(np.int64)
+                    logits, _ = model(idx, tgt)                                   # (b, L, V)
+                    nll = F.cross_entropy(logits, tgt, reduction="none").data     # (b, L)
+                    for row, (a, _, first) in zip(nll, part, strict=True):
+                        out[a + first:a + length] = row[first:]
+    finally:
+        model.train(was_training)
+    return out
+
+
+def ngram_nll(train_ids: Any, ids: Any, order: int) -> np.ndarray:
+    """Per-token NLL of ``ids[1:]`` under an interpolated Kneser-Ney ``order``-gram model
+    fitted on ``train_ids`` (:class:`llmmath.ngram.NGramLM`).
+
+    Examples
+    --------
+    >>> print(ngram_nll([0, 1, 0, 1, 0, 1], [0, 1, 0], order=2).round(3))
+    [0.081 0.064]
+    """
+    from llmmath.ngram import NGramLM
+
+    return NGramLM(order, smoothing="kneser_ney").fit(np.asarray(train_ids)).nll(
+        np.asarray(ids))[1:]
+
+
+@dataclass(frozen=True)
+class EvalRow:
+    """One model's scores on the evaluation targets."""
+
+    name: str
+    nats_per_token: float
+    bits_per_token: float
+    bits_per_char: float
+    perplexity: float          # per token
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """The table :func:`evaluate_model` builds, plus what it was computed on."""
+
+    rows: tuple[EvalRow, ...]
+    split: str
+    n_tokens: int              # targets scored
+    n_chars: int               # characters those targets spell
+    stride: int | None
+    block_size: int
+    tokenizer: str
+    nll: np.ndarray            # the GPT's per-token NLL
+
+
+def _row(name: str, nll: np.ndarray, n_chars: int) -> EvalRow:
+    h = float(np.mean(nll))
+    ppl = math.exp(h) if h < 700 else math.inf
+    return EvalRow(name, h, h / LN2, float(np.sum(nll)) / LN2 / n_chars, ppl)
+
+
+def evaluation_tokens(loaded: Any, split: str = "test", max_tokens: int | None = None,
+                      text: str | None = None) -> tuple[Any, np.ndarray]:
+    """The training data of a loaded checkpoint and the ids of ``split`` to score
+    (at most ``max_tokens + 1`` of them)."""
+    from llmmath.train import apply_overrides
+    from llmmath.train_io import prepare_data
+
+    op = "evaluate"
+    split = check_choice(split, "split", op, ("train", "val", "test"))
+    config = loaded.config if text is None else apply_overrides(loaded.config, {"text": text})
+    data = prepare_data(config, loaded.tokenizer)
+    ids = getattr(data, split)
+    if max_tokens is not None:
+        ids = ids[:check_int(max_tokens, "max_tokens", op, min_value=1) + 1]
+    if len(ids) < 2:
+        raise InvalidValueError(f"{op}: the {split} split of {data.corpus.name!r} has "
+                                f"{len(ids)} tokens; at least 2 are needed to score one.")
+    return data, ids
+
+
+def evaluate_model(model: Any, split: str = "test", stride: int | None = None,
+                   max_tokens: int | None = None, baselines: tuple[int, ...] = (1, 2, 3, 5),
+                   text: str | None = None) -> Evaluation:
+    """Score a checkpoint on a split, next to uniform and n-gram baselines.
+
+    Parameters
+    ----------
+    model : str, os.PathLike or llmmath.train_io.LoadedModel
+        A checkpoint (file or ``out_dir``).
+    split : {"test", "val", "train"}
+    stride : int, optional
+        See :func:`token_nll`.
+    max_tokens : int, optional
+        Score only the first ``max_tokens`` targets.
+    baselines : tuple of int
+        Orders of the Kneser-Ney n-gram baselines (fitted on the train split,
+        same targets); empty for none. The uniform baseline ``log V`` is always there.
+    text : str, optional
+        The training text, when it has moved since training.
+
+    Returns
+    -------
+    Evaluation
+    """
+    from llmmath.train_io import LoadedModel, load_model
+
+    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    data, ids = evaluation_tokens(loaded, split, max_tokens, text)
+    tok = loaded.tokenizer
+    n_chars = max(len(tok.decode(ids[1:])), 1)
+    nll = token_nll(loaded.model, ids, stride)
+    V = tok.vocab_size
+    rows = [_row(f"uniform (1/{V})", np.full(len(nll), math.log(V)), n_chars)]
+    names = {1: "unigram", 2: "bigram", 3: "trigram"}
+    for n in baselines:
+        rows.append(_row(f"{names.get(n, f'{n}-gram')} (Kneser-Ney)",
+                         ngram_nll(data.train, ids, n), n_chars))
+    rows.append(_row(f"GPT (step {loaded.step})", nll, n_chars))
+    kind = type(tok).__name__
+    return Evaluation(tuple(rows), split, len(nll), n_chars, stride,
+                      loaded.model.config.block_size, f"{kind}(vocab_size={V})", nll)
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Result of :func:`compare_models`; differences are B minus A (negative: B is better)."""
+
+    path_a: Path
+    path_b: Path
+    loss_a: float              # mean nats/token over the chunks used
+    loss_b: float
+    difference: float          # loss_b - loss_a
+    ci: Any                    # llmmath.stats.ConfidenceInterval of the difference
+    ttest: Any                 # llmmath.stats.TTestResult (paired over chunks), or None
+    n_tokens: int
+    n_chunks: int
+    chunk: int
+
+    @property
+    def verdict(self) -> str:
+        lvl = f"{self.ci.confidence:.0%}"
+        if self.ci.high < 0:
+            return f"B is better: lower loss, the {lvl} interval lies below 0."
+        if self.ci.low > 0:
+            return f"A is better: B's loss is higher, the {lvl} interval lies above 0."
+        return f"No clear difference: the {lvl} interval contains 0."
+
+
+def compare_models(a: Any, b: Any, split: str = "test", chunk: int = 1024,
+                   confidence: float = 0.95, n_resamples: int = 10_000, rng: Any = 0,
+                   stride: int | None = None, max_tokens: int | None = None,
+                   text: str | None = None) -> Comparison:
+    """Difference in per-token loss between checkpoints A and B on the same targets.
+
+    Both score the targets of ``split`` (the data of A's configuration). The
+    per-token differences ``d_j = nll_B(j) - nll_A(j)`` are averaged over
+    contiguous chunks of ``chunk`` targets (a trailing partial chunk is left
+    out); :func:`llmmath.stats.bootstrap_ci` (BCa) over the chunk means gives
+    the interval, :func:`llmmath.stats.paired_t_test` over the chunk means of A
+    and B the test. Chunks, not tokens, are resampled because neighbouring
+    tokens' losses are correlated.
+
+    Raises
+    ------
+    ValueError
+        The two checkpoints use different tokenizers, or fewer than 2 chunks fit.
+    """
+    from llmmath.stats import bootstrap_ci, paired_t_test
+    from llmmath.train_io import LoadedModel, load_model
+
+    op = "compare"
+    ma = a if isinstance(a, LoadedModel) else load_model(a)
+    mb = b if isinstance(b, LoadedModel) else load_model(b)
+    if ma.tokenizer.fingerprint != mb.tokenizer.fingerprint:
+        raise InvalidValueError(
+            f"{op}: '{ma.path}' uses {ma.tokenizer!r} and '{mb.path}' uses {mb.tokenizer!r} "
+            "(different fingerprints); per-token losses are comparable only on the same tokens.")
+    chunk = check_int(chunk, "chunk", op, min_value=1)
+    _, ids = evaluation_tokens(ma, split, max_tokens, text)
+    nll_a, nll_b = token_nll(ma.model, ids, stride), token_nll(mb.model, ids, stride)
+    n_chunks = len(nll_a) // chunk
+    if n_chunks < 2:
+        raise InvalidValueError(f"{op}: {len(nll_a)} targets make {n_chunks} chunk(s) of "
+                                f"{chunk}; at least 2 are needed; pass a smaller chunk.")
+    used = n_chunks * chunk
+    ca = nll_a[:used].reshape(n_chunks, chunk).mean(axis=1)
+    cb = nll_b[:used].reshape(n_chunks, chunk).mean(axis=1)
+    ci = bootstrap_ci(cb - ca, confidence=confidence, n_resamples=n_resamples, rng=rng)
+    try:
+        ttest = paired_t_test(cb, ca)
+    except InvalidValueError:       # identical losses: the t statistic is 0/0
+        ttest = None
+    return Comparison(ma.path, mb.path, float(ca.mean()), float(cb.mean()),
+                      float((cb - ca).mean()), ci, ttest, used, n_chunks, chunk)
+

@@ -1,0 +1,315 @@
+"""Tests for llmmath.train: configuration, exact resume, Ctrl-C, metrics, bad input."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+import math
+import os
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from llmmath.commands.training import parse_assignments
+from llmmath.data import load_corpus
+from llmmath.train import (
+    PRESETS,
+    Reporter,
+    TrainConfig,
+    Trainer,
+    apply_overrides,
+    load_model,
+    preset_config,
+    read_metrics,
+    train,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def text_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("text") / "hamlet.txt"
+    path.write_text(load_corpus().documents["hamlet"][:12_000], encoding="utf-8")
+    return path
+
+
+def small(text_file, out, **kw):
+    """A few-second configuration: 1-2 layers, C=16, T=16, dropout on (so its RNG matters)."""
+    base = dict(text=str(text_file), n_layer=2, n_head=2, n_embd=16, block_size=16, batch_size=4,
+                dropout=0.1, max_iters=20, lr_decay_iters=20, warmup_iters=4, eval_interval=10,
+                eval_iters=2, log_interval=1, out_dir=str(out))
+    return preset_config("tiny", **{**base, **kw})
+
+
+def train_losses(out):
+    return {r["step"]: r["loss"] for r in read_metrics(Path(out) / "metrics.jsonl")
+            if r["kind"] == "train"}
+
+
+# ---------------------------------------------------------------------------- configuration
+def test_baby_preset_is_nanogpts_cpu_recipe():
+    c = preset_config("baby")
+    # the figures of the issue / nanoGPT's README command for the CPU run
+    assert (c.n_layer, c.n_head, c.n_embd, c.block_size, c.batch_size) == (4, 4, 128, 64, 12)
+    assert (c.dropout, c.learning_rate, c.min_lr, c.max_iters, c.lr_decay_iters) == (
+        0.0, 1e-3, 1e-4, 2000, 2000)
+    assert c.warmup_iters == 100 and c.tokenizer == "char" and c.beta2 == 0.99
+    assert set(PRESETS) == {"tiny", "baby", "small"}
+    assert preset_config("baby", n_layer=2).n_layer == 2
+
+
+def test_overrides_and_assignments():
+    c = apply_overrides(TrainConfig(), {"n_layer": 3, "text": "x.txt"})
+    assert c.n_layer == 3 and c.text == "x.txt" and TrainConfig().n_layer == 2
+    assert parse_assignments(["max_iters=7", "learning-rate=1e-2", "bias=no"]) == {
+        "max_iters": 7, "learning_rate": 0.01, "bias": False}
+    with pytest.raises(ValueError, match="unknown setting"):
+        apply_overrides(TrainConfig(), {"n_layers": 3})
+    with pytest.raises(ValueError, match="key=value"):
+        parse_assignments(["n_layer"])
+    with pytest.raises(ValueError, match="type int"):
+        parse_assignments(["n_layer=two"])
+
+
+@pytest.mark.parametrize("bad, match", [
+    ({"n_embd": 30, "n_head": 4}, "multiple of n_head"),
+    ({"tokenizer": "words"}, "tokenizer"),
+    ({"dtype": "float16"}, "dtype"),
+    ({"dropout": 1.0}, "dropout"),
+    ({"n_layer": 0}, "n_layer"),
+    ({"learning_rate": -1.0}, "learning_rate"),
+    ({"tokenizer": "bpe", "vocab_size": 100}, "257"),
+    ({"warmup_iters": 50, "lr_decay_iters": 10}, "lr_decay_iters"),
+])
+def test_bad_configs_are_clear_errors(bad, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**bad)
+
+
+# ---------------------------------------------------------------------------- bad data
+def test_bad_text_files(tmp_path):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n")
+    with pytest.raises(ValueError, match="empty"):
+        train(preset_config(text=str(empty), out_dir=str(tmp_path / "o")))
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("caf\xe9 au lait".encode("latin-1") * 50)
+    with pytest.raises(ValueError, match="UTF-8"):
+        train(preset_config(text=str(latin), out_dir=str(tmp_path / "o")))
+    with pytest.raises(ValueError, match="not an existing file"):
+        train(preset_config(text=str(tmp_path / "none.txt"), out_dir=str(tmp_path / "o")))
+    assert not (tmp_path / "o").exists()
+
+
+def test_block_size_longer_than_the_data(tmp_path):
+    short = tmp_path / "short.txt"
+    short.write_text("abcdefghij" * 30)                # val split: 15 characters
+    with pytest.raises(ValueError, match=r"val split.*15 tokens.*block_size=32"):
+        train(preset_config(text=str(short), out_dir=str(tmp_path / "o")))
+
+
+# ---------------------------------------------------------------------------- exact resume
+def test_two_runs_of_fifty_resumed_equal_a_hundred_straight(text_file, tmp_path):
+    kw = dict(max_iters=100, lr_decay_iters=100, eval_interval=40)
+    straight = train(small(text_file, tmp_path / "a", **kw), plot=False)
+    first = train(small(text_file, tmp_path / "b", **{**kw, "max_iters": 50}), plot=False)
+    assert first.trainer.step == 50 and first.checkpoint.exists()
+    second = train(resume=tmp_path / "b", overrides={"max_iters": 100}, plot=False)
+    assert second.trainer.step == 100
+    sa, sb = straight.trainer.model.state_dict(), second.trainer.model.state_dict()
+    assert sa.keys() == sb.keys()
+    for k in sa:
+        assert np.array_equal(sa[k], sb[k]), k
+    la, lb = train_losses(tmp_path / "a"), train_losses(tmp_path / "b")
+    assert sorted(la) == list(range(100)) and la == lb
+    oa = straight.trainer.optimizer.state_dict()["state"]
+    ob = second.trainer.optimizer.state_dict()["state"]
+    for i in oa:
+        assert oa[i]["step"] == ob[i]["step"] == 100
+        assert np.array_equal(oa[i]["exp_avg_sq"], ob[i]["exp_avg_sq"])
+    ga = [g.bit_generator.state for g in straight.trainer.generators()]
+    gb = [g.bit_generator.state for g in second.trainer.generators()]
+    assert ga == gb and len(ga) == 2                   # batches and dropout
+    assert straight.evals[-1] == second.evals[-1]
+
+
+def test_evaluation_does_not_disturb_training(text_file, tmp_path):
+    a = train(small(text_file, tmp_path / "a", max_iters=8, eval_interval=1), plot=False)
+    b = train(small(text_file, tmp_path / "b", max_iters=8, eval_interval=100), plot=False)
+    assert a.losses == b.losses and len(a.evals) == 9 and len(b.evals) == 2
+    assert a.evals[0] == b.evals[0]                    # same fixed evaluation batches
+
+
+def test_resume_refuses_changed_settings_and_other_text(text_file, tmp_path):
+    train(small(text_file, tmp_path / "b", max_iters=4), plot=False)
+    with pytest.raises(ValueError, match=r"n_embd: checkpoint 16, asked 32.*may change only"):
+        train(resume=tmp_path / "b", overrides={"n_embd": 32, "max_iters": 8})
+    other = tmp_path / "other.txt"
+    other.write_text(text_file.read_text()[::-1])
+    with pytest.raises(ValueError, match="another text"):
+        train(resume=tmp_path / "b", overrides={"text": str(other), "max_iters": 8})
+    same = train(resume=tmp_path / "b", overrides={"n_embd": 16, "max_iters": 6,
+                                                   "eval_interval": 3}, plot=False)
+    assert same.trainer.step == 6
+
+
+def test_corrupted_checkpoint_is_not_loaded(text_file, tmp_path):
+    r = train(small(text_file, tmp_path / "b", max_iters=2), plot=False)
+    raw = bytearray(r.checkpoint.read_bytes())
+    raw[len(raw) // 2] ^= 0x55
+    r.checkpoint.write_bytes(bytes(raw))
+    with pytest.raises(ValueError, match=r"ckpt\.npz"):
+        train(resume=r.checkpoint, overrides={"max_iters": 4})
+    with pytest.raises(ValueError, match=r"ckpt\.npz"):
+        load_model(r.checkpoint)
+
+
+def test_failed_save_keeps_the_previous_checkpoint(text_file, tmp_path, monkeypatch):
+    r = train(small(text_file, tmp_path / "b", max_iters=4), plot=False)
+    before = r.checkpoint.read_bytes()
+    import zipfile
+
+    real, calls = zipfile.ZipFile.writestr, {"n": 0}
+
+    def failing(self, *a, **k):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise OSError("no space left on device (simulated)")
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(zipfile.ZipFile, "writestr", failing)
+    with pytest.raises(OSError, match="no space"):
+        train(resume=r.checkpoint, overrides={"max_iters": 6}, plot=False)
+    monkeypatch.undo()
+    assert r.checkpoint.read_bytes() == before
+    assert load_model(r.checkpoint).step == 4
+    assert sorted(p.name for p in r.checkpoint.parent.iterdir()) == ["ckpt.npz", "metrics.jsonl"]
+
+
+# ---------------------------------------------------------------------------- Ctrl-C, metrics
+class _InterruptAt(Reporter):
+    def __init__(self, step):
+        self.step = step
+
+    def update(self, step, loss, lr, tokens_per_s):
+        if step == self.step:
+            os.kill(os.getpid(), signal.SIGINT)
+
+
+def test_sigint_saves_between_steps_and_the_run_resumes_exactly(text_file, tmp_path):
+    straight = train(small(text_file, tmp_path / "a", max_iters=12), plot=False)
+    cut = train(small(text_file, tmp_path / "b", max_iters=12), reporter=_InterruptAt(4),
+                plot=False)
+    assert cut.interrupted and cut.trainer.step == 5   # the step in flight completes
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # handler restored
+    assert load_model(cut.checkpoint).step == 5
+    rest = train(resume=cut.checkpoint, plot=False)
+    assert not rest.interrupted and rest.trainer.step == 12
+    assert train_losses(tmp_path / "a") == train_losses(tmp_path / "b")
+    for k, v in straight.trainer.model.state_dict().items():
+        assert np.array_equal(v, rest.trainer.model.state_dict()[k])
+    kinds = [r["kind"] for r in read_metrics(tmp_path / "b" / "metrics.jsonl")]
+    assert kinds.count("interrupt") == 1 and kinds.count("resume") == 1
+
+
+def test_metrics_log_and_loss_curve(text_file, tmp_path):
+    r = train(small(text_file, tmp_path / "a", max_iters=6, eval_interval=3, log_interval=2))
+    lines = (tmp_path / "a" / "metrics.jsonl").read_text().splitlines()
+    records = [json.loads(line) for line in lines]     # every line is one JSON object
+    assert records[0]["kind"] == "start" and records[0]["config"]["n_embd"] == 16
+    assert [r["step"] for r in records if r["kind"] == "train"] == [0, 2, 4, 5]
+    assert [r["step"] for r in records if r["kind"] == "eval"] == [0, 3, 6]
+    assert all(math.isfinite(x["loss"]) and x["tokens_per_s"] > 0 for x in records
+               if x["kind"] == "train")
+    assert r.plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # a torn last line (a crash mid-write) is skipped, not fatal
+    with open(tmp_path / "a" / "metrics.jsonl", "a") as f:
+        f.write('{"kind": "train", "st')
+    assert len(read_metrics(tmp_path / "a" / "metrics.jsonl")) == len(records)
+
+
+def test_loaded_model_equals_the_trained_one(text_file, tmp_path):
+    r = train(small(text_file, tmp_path / "a", max_iters=3, dropout=0.0), plot=False)
+    m = load_model(tmp_path / "a")
+    assert m.step == 3 and m.tokenizer.fingerprint == r.trainer.data.tokenizer.fingerprint
+    assert dataclasses.asdict(m.config) == dataclasses.asdict(r.trainer.config)
+    x = r.trainer.data.val[None, :16].astype(np.int64)
+    r.trainer.model.eval()
+    a, b = m.model(x, x)[0].data, r.trainer.model(x, x)[0].data
+    assert np.array_equal(a, b)
+
+
+def test_bpe_tokenizer_runs(text_file, tmp_path):
+    r = train(small(text_file, tmp_path / "a", max_iters=2, tokenizer="bpe", vocab_size=300),
+              plot=False)
+    assert r.trainer.data.vocab_size == 300 and load_model(tmp_path / "a").tokenizer == \
+        r.trainer.data.tokenizer
+
+
+# ---------------------------------------------------------------------------- PyTorch reference
+def _torch_gpt():
+    spec = importlib.util.spec_from_file_location("_torch_gpt", ROOT / "bench" / "_torch_gpt.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.TorchGPT
+
+
+@pytest.mark.torch
+def test_training_steps_match_pytorch_float64(text_file, tmp_path):
+    """Same weights, same batches: torch.optim.AdamW, clip_grad_norm_ and nanoGPT's get_lr
+    written out in PyTorch give the same losses and weights."""
+    import torch
+
+    from llmmath.data import get_batch
+
+    cfg = small(text_file, tmp_path / "a", dropout=0.0, dtype="float64", max_iters=6,
+                warmup_iters=2, lr_decay_iters=5, grad_clip=0.05, learning_rate=1e-2)
+    tr = Trainer(cfg)
+    ref = _torch_gpt()(tr.gpt_config).double()
+    ref.load_state_dict({k: torch.from_numpy(v.copy()) for k, v in tr.model.state_dict().items()})
+    decay = [p for p in ref.parameters() if p.dim() >= 2]
+    rest = [p for p in ref.parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": cfg.weight_decay},
+                             {"params": rest, "weight_decay": 0.0}], lr=cfg.learning_rate,
+                            betas=(cfg.beta1, cfg.beta2))
+
+    def get_lr(it):                                    # nanoGPT train.py
+        if it < cfg.warmup_iters:
+            return cfg.learning_rate * (it + 1) / (cfg.warmup_iters + 1)
+        if it > cfg.lr_decay_iters:
+            return cfg.min_lr
+        ratio = (it - cfg.warmup_iters) / (cfg.lr_decay_iters - cfg.warmup_iters)
+        return cfg.min_lr + 0.5 * (1.0 + math.cos(math.pi * ratio)) * (cfg.learning_rate -
+                                                                       cfg.min_lr)
+
+    batch_rng = np.random.default_rng((cfg.seed, 1))
+    for it in range(cfg.max_iters):
+        ours = tr.train_step()
+        x, y = get_batch(tr.data.train, cfg.block_size, cfg.batch_size, batch_rng)
+        for g in opt.param_groups:
+            g["lr"] = get_lr(it)
+        _, loss = ref(torch.from_numpy(x), torch.from_numpy(y))
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(ref.parameters(), cfg.grad_clip)
+        opt.step()
+        opt.zero_grad()
+        assert ours == pytest.approx(loss.item(), rel=1e-12, abs=1e-12), it
+    for k, v in ref.state_dict().items():
+        np.testing.assert_allclose(tr.model.state_dict()[k], v.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_relative_paths_survive_a_resume_from_elsewhere(text_file, tmp_path, monkeypatch):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    (tmp_path / "x" / "play.txt").write_text(text_file.read_text())
+    monkeypatch.chdir(tmp_path / "x")
+    first = train(small("play.txt", "rel", max_iters=2), plot=False)
+    assert first.trainer.config.text == str(tmp_path / "x" / "play.txt")
+    monkeypatch.chdir(tmp_path / "y")
+    again = train(resume=tmp_path / "x" / "rel", overrides={"max_iters": 4}, plot=False)
+    assert again.checkpoint == tmp_path / "x" / "rel" / "ckpt.npz"
+    assert load_model(again.checkpoint).step == 4 and not (tmp_path / "y" / "rel").exists()
