@@ -27,6 +27,7 @@ __all__ = [
     "describe",
     "as_float_array",
     "as_int_array",
+    "as_bool_array",
     "float_dtype",
     "check_int",
     "check_float",
@@ -243,6 +244,21 @@ def as_int_array(
                 f"{op}: argument '{name}' has value {int(arr.max())} above the maximum "
                 f"{max_value}."
             )
+    return arr
+
+
+def as_bool_array(x: Any, name: str, op: str) -> np.ndarray:
+    """A boolean array (masks); integers and floats are refused, not cast."""
+    try:
+        arr = np.asarray(x)
+    except (ValueError, TypeError) as exc:
+        raise InvalidValueError(
+            f"{op}: argument '{name}' could not be read as a rectangular boolean array ({exc})."
+        ) from None
+    if arr.dtype != np.bool_:
+        raise InvalidTypeError(
+            f"{op}: argument '{name}' must be boolean; got dtype {arr.dtype} (shape {arr.shape})."
+        )
     return arr
 
 

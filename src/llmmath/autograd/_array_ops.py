@@ -154,7 +154,12 @@ def getitem(x: Tensor, index: Any) -> Tensor:
         if _is_basic(item):
             key.append(item)
             continue
-        arr = np.asarray(item)
+        try:
+            arr = np.asarray(item)
+        except ValueError:  # a ragged nested list
+            raise InvalidValueError(
+                "getitem: an index entry could not be read as a rectangular array."
+            ) from None
         if arr.dtype.kind not in "iub":
             raise InvalidTypeError(
                 f"getitem: index entries must be ints, slices, None, ... or integer/boolean "

@@ -8,11 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from llmmath._validation import check_bool, check_float, check_rng
+from llmmath._validation import as_bool_array, check_bool, check_float, check_rng
 from llmmath.autograd._engine import unbroadcast
 from llmmath.autograd._sums import sum_last
 from llmmath.autograd.tensor import Tensor, tensor_argument
-from llmmath.errors import InvalidTypeError, InvalidValueError, ShapeError
+from llmmath.errors import InvalidValueError, ShapeError
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -103,11 +103,7 @@ def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None, causa
     tq, tk = q.shape[-2], k.shape[-2]
     hidden = None
     if mask is not None:
-        m = np.asarray(mask)
-        if m.dtype != np.bool_:
-            raise InvalidTypeError(f"{op}: argument 'mask' must be boolean (True = attend); "
-                                   f"got dtype {m.dtype}.")
-        hidden = ~m
+        hidden = ~as_bool_array(mask, "mask", op)  # True = attend
     if causal:
         hidden = _future(tq, tk) if hidden is None else hidden | _future(tq, tk)
     Q, K, V = q.data, k.data, v.data

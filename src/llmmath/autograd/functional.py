@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from llmmath._validation import (
+    as_bool_array,
     as_int_array,
     check_axis,
     check_bool,
@@ -33,7 +34,7 @@ from llmmath.autograd._attention import scaled_dot_product_attention
 from llmmath.autograd._layers import embedding, gelu, layer_norm, linear
 from llmmath.autograd._sums import sum_last
 from llmmath.autograd.tensor import Tensor, tensor_argument
-from llmmath.errors import InvalidTypeError, InvalidValueError, ShapeError
+from llmmath.errors import InvalidValueError, ShapeError
 
 __all__ = [
     "softmax",
@@ -338,9 +339,7 @@ def masked_fill(x: Any, mask: Any, value: float) -> Tensor:
     """
     op = "masked_fill"
     x = tensor_argument(x, "x", op)
-    m = np.asarray(mask)
-    if m.dtype != np.bool_:
-        raise InvalidTypeError(f"{op}: argument 'mask' must be boolean; got dtype {m.dtype}.")
+    m = as_bool_array(mask, "mask", op)
     try:
         m = np.broadcast_to(m, x.shape)
     except ValueError:

@@ -39,8 +39,10 @@ columns.
 
 def _fail(exc: Exception) -> typer.Exit:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True).print(f"[bold red]error:[/] {exc}", highlight=False, markup=True)
+    Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                                soft_wrap=True)  # keep paths in one piece
     return typer.Exit(1)
 
 
