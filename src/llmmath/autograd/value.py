@@ -212,7 +212,7 @@ def _lift(x: Any, op: str) -> Value:
         return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         raise InvalidTypeError(f"{op}: cannot combine a Value with {describe(x)}.")
-    return Value(float(x))
+    return Value(float(x), label=f"const {float(x):g}")  # named, so a drawn graph says what it is
 
 
 def _checked(fn: Any, op: str) -> float:
