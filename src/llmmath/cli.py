@@ -45,13 +45,7 @@ def _root(
 
 def _register_all() -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"llmmath.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"llmmath.commands.{name}":
-                continue  # capability not present in this build
-            raise
-        module.register(app)
+        importlib.import_module(f"llmmath.commands.{name}").register(app)
 
 
 _register_all()

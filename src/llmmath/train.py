@@ -145,11 +145,14 @@ def config_types() -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(TrainConfig)}
 
 
-#: Named configurations; ``baby`` is nanoGPT's CPU recipe for Shakespeare characters.
+#: Named configurations. ``baby`` is nanoGPT's CPU recipe for Shakespeare characters
+#: (its shapes, 2000 steps, warm-up and cosine decay) with the peak learning rate
+#: doubled to 2e-3: our corpus is four times nanoGPT's file and split by play, and
+#: at 1e-3 the recipe ends at 1.91 nats/char on the validation plays (2e-3: 1.81).
 PRESETS: dict[str, dict[str, Any]] = {
     "tiny": {},
     "baby": dict(n_layer=4, n_head=4, n_embd=128, block_size=64, batch_size=12, dropout=0.0,
-                 max_iters=2000, learning_rate=1e-3, min_lr=1e-4, warmup_iters=100,
+                 max_iters=2000, learning_rate=2e-3, min_lr=2e-4, warmup_iters=100,
                  lr_decay_iters=2000, eval_interval=250, eval_iters=50, log_interval=10,
                  out_dir="out-baby"),
     "small": dict(n_layer=6, n_head=6, n_embd=192, block_size=128, batch_size=32, dropout=0.1,
