@@ -75,7 +75,7 @@ def _start_server(log: Path) -> tuple[subprocess.Popen, str, object]:
          "--port", str(_free_port())],
         stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a hang guard for a loaded machine, not a timing check
     while time.monotonic() < deadline and proc.poll() is None:
         match = re.search(r"http://127\.0\.0\.1:\d+/", log.read_text())
         if match:
@@ -158,13 +158,13 @@ def test_course_in_the_browser(tmp_path: Path) -> None:
             assert abs(tau - 1.5) < 1e-9, tau
             want = expected_self_weight(tau)
             assert want != expected_self_weight(1.0)
-            expect(page.get_by_text(READOUT).first).to_contain_text(want, timeout=30_000)
+            expect(page.get_by_text(READOUT).first).to_contain_text(want, timeout=60_000)
             page.screenshot(path=str(SHOTS / "attention_temperature.png"), full_page=False)
 
             # 4. the causal switch: "The" can then only attend to itself
             page.get_by_role("switch").first.click()
             expect(page.get_by_text(READOUT).first).to_contain_text(
-                expected_self_weight(tau, causal=True), timeout=30_000)
+                expected_self_weight(tau, causal=True), timeout=60_000)
             page.screenshot(path=str(SHOTS / "attention_causal.png"), full_page=False)
 
             # 5. the header links lead home and to the neighbouring lessons

@@ -53,7 +53,7 @@ class Server:
     def text(self) -> str:
         return self.log.read_text()
 
-    def _wait_for_url(self, timeout: float = 60.0) -> str:
+    def _wait_for_url(self, timeout: float = 180.0) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             match = URL.search(self.text())
