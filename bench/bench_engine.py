@@ -5,8 +5,13 @@ n_embd=128, block_size=64, batch_size=12, dropout 0, a character vocabulary
 of 65 (the 64 most frequent characters of the Shakespeare corpus and one
 "other"). A step is forward, backward, clip_grad_norm(1.0), AdamW, zero_grad,
 in float32 for both. Both models start from the same weights and see the same
-batches. Steps alternate in blocks between the two engines, so that a busy
-machine slows both alike; the figures are medians over the timed steps.
+batches. Each engine runs in a process of its own: in one process, once
+PyTorch has run a few steps, glibc keeps handing the memory that llmmath frees
+back to the system, and every llmmath step faults about 20 MiB in again (5000
+to 6000 minor page faults, some 15 ms a step here; ``--same-process`` shows
+it, and the ``faults/step`` column counts them). Steps alternate in blocks
+between the two processes, so that a busy machine slows both alike; the
+figures are medians over the timed steps.
 
 Peak memory is measured in two fresh subprocesses (one per engine, the other
 library not imported) with the same method: after one untimed step, the
@@ -15,6 +20,14 @@ the figure is the peak minus the size just before them. glibc is told to
 return large blocks to the system as soon as they are freed
 (``MALLOC_MMAP_THRESHOLD_``), so that the resident set tracks live memory. For llmmath the peak
 of live NumPy allocations during one step (``tracemalloc``) is printed too.
+
+``--threads 1,2`` repeats the whole comparison with one and with two threads
+(each in a fresh process: OpenBLAS reads ``OPENBLAS_NUM_THREADS`` when NumPy
+loads, and the library itself never sets it). With two threads, OpenBLAS's
+second thread spins between matrix products while NumPy's element-wise work
+runs on one core, which is why llmmath's CPU time is about twice its wall
+time; a second busy process on this 2-core machine makes every two-thread
+product wait for a core, so compare the two engines only within one run.
 
 Prints figures; asserts nothing. Run ``python bench/bench_engine.py -h``.
 """
@@ -114,6 +127,42 @@ def make_torch(state: dict[str, np.ndarray] | None, threads: int):
     return model, step
 
 
+def timed_steps(step, bs, first: int, last: int) -> dict[str, list[float]]:
+    """Run steps ``first .. last - 1``; wall and CPU seconds and minor page faults of each."""
+    out: dict[str, list[float]] = {"wall": [], "cpu": [], "faults": [], "loss": []}
+    for x, y in bs[first:last]:
+        f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        t0, c0 = time.perf_counter(), time.process_time()
+        loss = step(x, y)
+        out["wall"].append(time.perf_counter() - t0)
+        out["cpu"].append(time.process_time() - c0)
+        out["faults"].append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+        out["loss"].append(loss)
+    return out
+
+
+def worker(engine: str, threads: int, total: int) -> None:
+    """Run in a subprocess: one engine, steps on request (``a b`` on stdin), results as JSON.
+
+    Each engine has a process of its own, so that neither library's allocations
+    change the other's heap (see the module docstring).
+    """
+    data = corpus_tokens(BABY["vocab_size"])
+    bs = batches(data, total, seed=1)
+    ours, step = make_llmmath()
+    info = {"params": ours.num_params(False), "numpy": np.__version__}
+    if engine == "torch":
+        import torch
+
+        _, step = make_torch(ours.state_dict(), threads)  # the same initial weights
+        del ours
+        info.update(torch=torch.__version__, torch_threads=torch.get_num_threads())
+    print(json.dumps(info), flush=True)
+    for line in sys.stdin:
+        first, last = (int(n) for n in line.split())
+        print(json.dumps(timed_steps(step, bs, first, last)), flush=True)
+
+
 def rss_bytes() -> int:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize()
@@ -180,12 +229,31 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=30, help="timed steps per engine")
     ap.add_argument("--warmup", type=int, default=5, help="untimed steps per engine first")
     ap.add_argument("--block", type=int, default=5, help="steps per engine before switching")
+    ap.add_argument("--pause", type=float, default=0.2,
+                    help="seconds of rest before each block, so that the other engine's worker "
+                         "threads (OpenBLAS spins for about 0.1 s after a product) are idle")
     ap.add_argument("--profile", action="store_true", help="cProfile the llmmath steps instead")
     ap.add_argument("--no-memory", action="store_true", help="skip the memory subprocesses")
-    ap.add_argument("--threads", type=int, default=2,
-                    help="threads for both: torch.set_num_threads and OpenBLAS (default 2)")
+    ap.add_argument("--threads", default="2",
+                    help="threads for both: torch.set_num_threads and OpenBLAS (default 2); "
+                         "a list such as 1,2 runs the whole comparison once per count")
+    ap.add_argument("--same-process", action="store_true",
+                    help="run both engines in this process (PyTorch's allocations then change "
+                         "glibc's heap under NumPy's: llmmath pays page faults every step)")
     ap.add_argument("--memory-child", choices=["llmmath", "torch"], help=argparse.SUPPRESS)
+    ap.add_argument("--worker", choices=["llmmath", "torch"], help=argparse.SUPPRESS)
     args = ap.parse_args()
+    counts = [int(n) for n in str(args.threads).split(",")]
+    if len(counts) > 1:
+        # One fresh process per thread count (OpenBLAS fixes its count when NumPy loads).
+        argv = sys.argv[1:]
+        at = next(i for i, a in enumerate(argv) if a.startswith("--threads"))
+        rest = argv[:at] + argv[at + (1 if "=" in argv[at] else 2):]
+        for n in counts:
+            print(f"\n=== {n} thread{'s' if n > 1 else ''} ===", flush=True)
+            subprocess.run([sys.executable, __file__, *rest, "--threads", str(n)], check=True)
+        return
+    args.threads = counts[0]
     if os.environ.get("OPENBLAS_NUM_THREADS") != str(args.threads):
         # OpenBLAS reads its thread count when NumPy loads: start again with it set.
         os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
@@ -193,17 +261,43 @@ def main() -> None:
     if args.memory_child:
         memory_child(args.memory_child, args.threads)
         return
-
-    import torch
-
-    data = corpus_tokens(BABY["vocab_size"])
     total = args.warmup + args.steps
-    bs = batches(data, total, seed=1)
-    ours, step_ours = make_llmmath()
-    theirs, step_theirs = make_torch(ours.state_dict(), args.threads)
-    print(f"baby GPT: {BABY}, batch {BATCH}; {ours.num_params(False) / 1e6:.2f} M parameters")
-    print(f"numpy {np.__version__}, torch {torch.__version__}; threads: torch "
-          f"{torch.get_num_threads()}, OpenBLAS {os.environ['OPENBLAS_NUM_THREADS']}")
+    if args.worker:
+        worker(args.worker, args.threads, total)
+        return
+
+    if args.profile or args.same_process:
+        import torch
+
+        data = corpus_tokens(BABY["vocab_size"])
+        bs = batches(data, total, seed=1)
+        ours, step_ours = make_llmmath()
+        _, step_theirs = make_torch(ours.state_dict(), args.threads)
+        info = {"params": ours.num_params(False), "numpy": np.__version__,
+                "torch": torch.__version__, "torch_threads": torch.get_num_threads()}
+        engines = {"llmmath": lambda a, b: timed_steps(step_ours, bs, a, b),
+                   "torch": lambda a, b: timed_steps(step_theirs, bs, a, b)}
+    else:
+        procs = {k: subprocess.Popen([sys.executable, __file__, "--worker", k, "--threads",
+                                      str(args.threads), "--steps", str(args.steps),
+                                      "--warmup", str(args.warmup)],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                 for k in ("llmmath", "torch")}
+        info = {}
+        for proc in procs.values():
+            info.update(json.loads(proc.stdout.readline()))
+
+        def ask(proc: subprocess.Popen, a: int, b: int) -> dict[str, list[float]]:
+            proc.stdin.write(f"{a} {b}\n")
+            proc.stdin.flush()
+            return json.loads(proc.stdout.readline())
+
+        engines = {k: (lambda a, b, p=p: ask(p, a, b)) for k, p in procs.items()}
+    print(f"baby GPT: {BABY}, batch {BATCH}; {info['params'] / 1e6:.2f} M parameters")
+    where = "both engines in one process" if args.same_process or args.profile else \
+        "one process per engine"
+    print(f"numpy {info['numpy']}, torch {info['torch']}; threads: torch "
+          f"{info['torch_threads']}, OpenBLAS {os.environ['OPENBLAS_NUM_THREADS']}; {where}")
 
     if args.profile:
         import cProfile
@@ -221,28 +315,36 @@ def main() -> None:
 
     times: dict[str, list[float]] = {"llmmath": [], "torch": []}
     cpu: dict[str, list[float]] = {"llmmath": [], "torch": []}
+    faults: dict[str, list[float]] = {"llmmath": [], "torch": []}
     losses: dict[str, list[float]] = {"llmmath": [], "torch": []}
-    engines = [("llmmath", step_ours), ("torch", step_theirs)]
+    order = ["llmmath", "torch"]
     i = 0
     while i < total:
-        chunk = bs[i:i + args.block]
-        for name, step in engines:
-            for x, y in chunk:
-                t0, c0 = time.perf_counter(), time.process_time()
-                losses[name].append(step(x, y))
-                dt, dc = time.perf_counter() - t0, time.process_time() - c0
-                if len(losses[name]) > args.warmup:
-                    times[name].append(dt)
-                    cpu[name].append(dc)
-        engines.reverse()  # alternate which engine goes first
-        i += args.block
+        last = min(i + args.block, total)
+        for name in order:
+            time.sleep(args.pause)
+            r = engines[name](i, last)
+            keep = slice(max(args.warmup - i, 0), None)  # drop the warm-up steps
+            times[name] += r["wall"][keep]
+            cpu[name] += r["cpu"][keep]
+            faults[name] += r["faults"][keep]
+            losses[name] += r["loss"]
+        order.reverse()  # alternate which engine goes first
+        i = last
+    if not args.same_process:
+        for proc in procs.values():
+            proc.stdin.close()
+            proc.wait()
 
     ms = {k: 1e3 * statistics.median(v) for k, v in times.items()}
     q = {k: (1e3 * np.percentile(v, 25), 1e3 * np.percentile(v, 75)) for k, v in times.items()}
-    print(f"\n{'engine':<10}{'median ms/step':>16}{'IQR':>20}{'CPU ms/step':>14}")
+    # CPU time counts every thread (an idle OpenBLAS or OpenMP worker spins); page faults per
+    # step show memory handed back to the system and taken again (a sign of allocator churn).
+    print(f"\n{'engine':<10}{'median ms/step':>16}{'IQR':>20}{'CPU ms/step':>14}"
+          f"{'faults/step':>13}")
     for k in ms:
         print(f"{k:<10}{ms[k]:>16.1f}{f'{q[k][0]:.1f}-{q[k][1]:.1f}':>20}"
-              f"{1e3 * statistics.median(cpu[k]):>14.1f}")
+              f"{1e3 * statistics.median(cpu[k]):>14.1f}{statistics.mean(faults[k]):>13.0f}")
     ratios = [a / b for a, b in zip(times["llmmath"], times["torch"], strict=False)]
     print(f"ratio llmmath/torch: {ms['llmmath'] / ms['torch']:.2f} (medians), "
           f"{statistics.median(ratios):.2f} (median of paired steps)")

@@ -65,13 +65,20 @@ class Module:
         for _, m in self.named_modules():
             yield m
 
-    def _named_tensors(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+    def _named_tensors(self, prefix: str = "") -> list[tuple[str, Parameter]]:
+        found: list[tuple[str, Parameter]] = []
+        self._collect_tensors(prefix, found)
+        return found
+
+    def _collect_tensors(self, prefix: str, found: list[tuple[str, Parameter]]) -> None:
+        # A list filled by plain recursion: nested generators cost more, and parameters()
+        # runs every training step (gradient clipping).
         for name, value in self._children():
             full = f"{prefix}.{name}" if prefix else name
             if isinstance(value, Parameter):
-                yield full, value
+                found.append((full, value))
             else:
-                yield from value._named_tensors(full)
+                value._collect_tensors(full, found)
 
     def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
         """(name, parameter) pairs; a shared (tied) parameter appears once, under its first name."""
@@ -143,6 +150,10 @@ class ModuleList(Module):
 
     def __init__(self, modules: list[Module]) -> None:
         self._items = list(modules)
+        for i, m in enumerate(self._items):
+            if not isinstance(m, Module):
+                raise InvalidTypeError(f"ModuleList: item {i} must be a Module; got "
+                                       f"{type(m).__name__}.")
 
     def _children(self) -> Iterator[tuple[str, Any]]:
         yield from ((str(i), m) for i, m in enumerate(self._items))
@@ -233,6 +244,8 @@ class Dropout(Module):
         self.rng = check_rng(rng, "Dropout")
 
     def forward(self, x: Tensor) -> Tensor:
+        if isinstance(x, Tensor) and (self.p == 0.0 or not self.training):
+            return x                                  # the identity (what F.dropout returns)
         return F.dropout(x, self.p, self.training, self.rng)
 
 
@@ -271,15 +284,15 @@ class CausalSelfAttention(Module):
         self.n_head, self.n_embd, self.dropout, self.rng = config.n_head, c, config.dropout, gen
 
     def forward(self, x: Tensor) -> Tensor:
-        B, T, C = x.shape
-        nh, hs = self.n_head, C // self.n_head
         qkv = self.c_attn(x)                                          # (B, T, 3C)
-        q, k, v = (qkv[:, :, i * C:(i + 1) * C].reshape(B, T, nh, hs).transpose(1, 2)
-                   for i in range(3))                                 # (B, nh, T, hs) each
         p = self.dropout if self.training else 0.0
-        y = F.scaled_dot_product_attention(q, k, v, causal=True, dropout_p=p,
-                                           rng=self.rng)              # (B, nh, T, hs)
-        y = y.transpose(1, 2).reshape(B, T, C)                        # (B, T, C) heads side by side
+        # One fused node computes what nanoGPT writes out step by step:
+        #   q, k, v = split(qkv)                        (B, T, C) each
+        #   q, k, v -> reshape(B, T, nh, hs).transpose(1, 2)      (B, nh, T, hs)
+        #   y = F.scaled_dot_product_attention(q, k, v, causal=True)
+        #   y = y.transpose(1, 2).reshape(B, T, C)      heads side by side
+        # without the copies and zero-filled gradients of the split and the merge.
+        y = F.causal_self_attention(qkv, self.n_head, dropout_p=p, rng=self.rng)  # (B, T, C)
         return self.resid_dropout(self.c_proj(y))                     # (B, T, C)
 
 

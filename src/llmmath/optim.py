@@ -376,17 +376,33 @@ def clip_grad_norm(params: Iterable[Tensor], max_norm: float, norm_type: float =
     max_norm = check_float(max_norm, "max_norm", op, min_value=0.0)
     q = check_float(norm_type, "norm_type", op, min_value=0.0, min_inclusive=False,
                     allow_inf=True)
+    try:
+        params = list(params)
+    except TypeError:
+        raise InvalidTypeError(f"{op}: argument 'params' must be an iterable of Tensors; got "
+                               f"{type(params).__name__}.") from None
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise InvalidTypeError(f"{op}: argument 'params' must hold Tensors; item {i} is "
+                                   f"{type(p).__name__}.")
     grads = [p.grad for p in params if p.grad is not None]
     if not grads:
         return 0.0
     if math.isinf(q):
         total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
     else:
-        norms = [float(np.linalg.norm(g.ravel(), ord=q)) if g.size else 0.0 for g in grads]
+        if q == 2.0:  # what np.linalg.norm computes for a vector, without its checks
+            norms = [float(np.sqrt(v.dot(v))) for v in (g.ravel() for g in grads)]
+        else:
+            norms = [float(np.linalg.norm(g.ravel(), ord=q)) if g.size else 0.0 for g in grads]
         total = float(np.linalg.norm(np.asarray(norms), ord=q))
+    if not math.isfinite(total):  # scaling by max_norm / inf or NaN would hide the problem
+        raise InvalidValueError(f"{op}: the gradient norm is {total}; some gradient holds NaN "
+                                "or inf (use autograd.detect_anomaly() to find the op).")
     coef = min(max_norm / (total + 1e-6), 1.0)
-    for g in grads:
-        g *= coef
+    if coef != 1.0:  # a factor of exactly 1 would change nothing: skip the pass over memory
+        for g in grads:
+            g *= coef
     return total
 
 
@@ -431,7 +447,7 @@ def cosine_schedule(step: int, max_lr: float, min_lr: float, warmup_steps: int,
     op = "cosine_schedule"
     t = check_int(step, "step", op, min_value=0)
     hi = check_float(max_lr, "max_lr", op, min_value=0.0)
-    lo = check_float(min_lr, "min_lr", op, min_value=0.0)
+    lo = check_float(min_lr, "min_lr", op, min_value=0.0, max_value=hi)
     w = check_int(warmup_steps, "warmup_steps", op, min_value=0)
     d = check_int(decay_steps, "decay_steps", op, min_value=w)
     if t < w:

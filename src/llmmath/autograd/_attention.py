@@ -118,8 +118,12 @@ def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None, causa
     if hidden is not None and hidden.all(axis=-1).any():
         raise InvalidValueError(f"{op}: some query may attend to no key (a mask row with no "
                                 "True); its weights would be 0/0.")
-    att = np.matmul(Q, np.swapaxes(K, -1, -2))                         # (..., Tq, Tk)
-    att *= s
+    with np.errstate(over="ignore", invalid="ignore"):                  # checked just below
+        att = np.matmul(Q, np.swapaxes(K, -1, -2))                     # (..., Tq, Tk)
+        att *= s
+    if not np.isfinite(att).all():
+        raise InvalidValueError(f"{op}: a score q.k * scale overflows {att.dtype} (inf or NaN); "
+                                "rescale 'q', 'k' or 'scale'.")
     if mask is None and causal:
         att += _causal_bias(tq, tk, att.dtype)
     elif hidden is not None:

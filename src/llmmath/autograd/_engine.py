@@ -15,7 +15,8 @@ soon as their backward function has run; leaves accumulate into ``.grad``.
 Ownership rule (what makes in-place accumulation safe): a backward function
 may return the incoming gradient itself, or a view of it, or a brand-new
 array; it never modifies its input. The engine adds in place only into arrays
-it created or received brand new.
+it created or received brand new (when the running total is borrowed and the
+new share is brand new, the total is added into the new share).
 """
 
 from __future__ import annotations
@@ -155,6 +156,10 @@ def run_backward(root: Any, gradient: np.ndarray, retain_graph: bool) -> None:
                     parent._g_owned = pg.base is None and pg is not g
                 elif parent._g_owned:
                     parent._g += pg
+                elif pg.base is None and pg is not g:  # the new share is brand new: add into it
+                    pg += parent._g
+                    parent._g = pg
+                    parent._g_owned = True
                 else:
                     parent._g = parent._g + pg
                     parent._g_owned = True

@@ -87,7 +87,8 @@ def layer_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) 
     w, b = params
     X = x.data.reshape(-1, c)                                # (N, C): one row per position
     xhat = X - sum_last(X) / c                               # x - mu
-    var = sum_last(xhat * xhat) / c                          # biased variance, (N, 1)
+    sq = np.multiply(xhat, xhat)                             # (x - mu)^2, later reused for y
+    var = sum_last(sq) / c                                   # biased variance, (N, 1)
     if eps == 0.0 and not var.all():
         raise InvalidValueError(f"{op}: a row of x is constant (variance 0) and eps = 0, so "
                                 "x̂ would be 0/0; use eps > 0.")
@@ -96,24 +97,41 @@ def layer_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) 
     np.sqrt(rstd, out=rstd)
     np.divide(1.0, rstd, out=rstd)                           # 1 / sqrt(var + eps)
     xhat *= rstd                                             # x̂
-    y = xhat * w.data if w is not None else xhat.copy()
+    dtype = np.result_type(xhat, *(p.data for p in params if p is not None))
+    y = sq if sq.dtype == dtype else np.empty(sq.shape, dtype)
+    if w is not None:
+        np.multiply(xhat, w.data, out=y)
+    else:
+        np.copyto(y, xhat)
     if b is not None:
         y += b.data
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         G = g.reshape(-1, c)
         gw = gb = gx = None
-        if w is not None and w.requires_grad:
-            gw = sum_leading(G * xhat)
         if b is not None and b.requires_grad:
             gb = sum_leading(G)
+        if not (x.requires_grad or (w is not None and w.requires_grad)):
+            return gx, gw, gb
+        gxhat = G * xhat                                     # g x̂, (N, C)
+        if w is not None and w.requires_grad:
+            gw = sum_leading(gxhat)
         if x.requires_grad:
-            d = G * w.data if w is not None else G.copy()   # dL/dx̂
-            mean_dx = sum_last(d * xhat) / c
-            d -= sum_last(d) / c                             # the mean's correction
-            d -= xhat * mean_dx                              # the variance's correction
+            # With d = g γ (dL/dx̂), the means over C of d and of d x̂ are the
+            # matrix-vector products g @ γ and (g x̂) @ γ, so d x̂ is never formed.
+            gx = np.empty(x.shape, G.dtype)
+            d = gx.reshape(-1, c)                            # a view: d fills gx
+            if w is not None:
+                mean_d, mean_dxhat = G @ w.data, gxhat @ w.data
+                np.multiply(G, w.data, out=d)
+            else:
+                mean_d, mean_dxhat = sum_last(G)[:, 0], sum_last(gxhat)[:, 0]
+                np.copyto(d, G)
+            mean_d /= c
+            mean_dxhat /= c
+            d -= mean_d[:, None]                             # the mean's correction
+            d -= np.multiply(xhat, mean_dxhat[:, None], out=gxhat)  # the variance's correction
             d *= rstd
-            gx = d.reshape(x.shape)
         return gx, gw, gb
 
     y = y.reshape(x.shape)
@@ -245,7 +263,10 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         G = g.reshape(-1, out_f)                           # (N, out)
-        gx = (G @ w.data).reshape(x.shape) if x.requires_grad else None
+        gx = None
+        if x.requires_grad:                                # g W, written straight into x's shape
+            gx = np.empty(x.shape, np.result_type(G, w.data))
+            np.matmul(G, w.data, out=gx.reshape(-1, in_f))
         gw = G.T @ X2 if w.requires_grad else None         # (out, in)
         gb = sum_leading(G) if b is not None and b.requires_grad else None
         return gx, gw, gb

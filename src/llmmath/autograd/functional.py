@@ -12,7 +12,8 @@ arrays are accepted too (checked: real and finite, -inf allowed in logits).
 Values inside Tensors are not checked on every call (that would cost a pass
 over memory per operation); ``detect_anomaly()`` finds where a NaN starts.
 Layer norm, GELU, linear and embedding live in :mod:`llmmath.autograd._layers`
-and attention in :mod:`llmmath.autograd._attention`; all are re-exported here.
+and attention in :mod:`llmmath.autograd._attention` (and, for a GPT's packed q, k, v,
+:mod:`llmmath.autograd._self_attention`); all are re-exported here.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from llmmath._validation import (
 )
 from llmmath.autograd._attention import scaled_dot_product_attention
 from llmmath.autograd._layers import embedding, gelu, layer_norm, linear
+from llmmath.autograd._self_attention import causal_self_attention
 from llmmath.autograd._sums import sum_last
 from llmmath.autograd.tensor import Tensor, tensor_argument
 from llmmath.errors import InvalidValueError, ShapeError
@@ -47,6 +49,7 @@ __all__ = [
     "dropout",
     "masked_fill",
     "scaled_dot_product_attention",
+    "causal_self_attention",
 ]
 
 def _shifted(x: np.ndarray, ax: int, op: str) -> np.ndarray:
