@@ -41,3 +41,13 @@ def pytest_configure(config: pytest.Config) -> None:
 def rng() -> np.random.Generator:
     """A fresh generator with a fixed seed for each test."""
     return np.random.default_rng(20261123)
+
+
+@pytest.fixture(autouse=True)
+def _mpmath_precision_is_restored():
+    """A test that sets mpmath.mp.dps must not change the precision of later tests."""
+    import mpmath
+
+    dps = mpmath.mp.dps
+    yield
+    mpmath.mp.dps = dps

@@ -87,8 +87,13 @@ def check_call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         try:
             result = fn(*args, **kwargs)
         except (ValueError, TypeError) as exc:
+            from llmmath.errors import LLMMathError
+
             message = str(exc)
             name = getattr(fn, "__name__", "")
+            assert isinstance(exc, LLMMathError), (
+                f"{name} let {type(exc).__module__}.{type(exc).__name__} escape: {message!r}"
+            )
             assert message, f"{name} raised {type(exc).__name__} with an empty message"
             assert "'" in message or name in message, (
                 f"{name} raised {type(exc).__name__} without naming the argument or op: {message!r}"

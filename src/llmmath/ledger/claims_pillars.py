@@ -196,6 +196,26 @@ add_claim(
     explanation="Row 0 of Q is (1, ½); against the three keys: 0.9 + 0.1, 0.4 + 0.35 and "
     "0.2 + 0.4.",
 )
+
+
+def _attention_scale():
+    from llmmath import attention
+
+    # two keys whose scores differ by exactly 1: log(w0 / w1) is the scale the softmax saw
+    _, w = attention.scaled_dot_product_attention([[1.0, 0.0]], [[1.0, 0.0], [0.0, 0.0]], np.eye(2))
+    return {"scale": float(np.log(w[0, 0] / w[0, 1]))}
+
+
+add_claim(
+    id="001-attention-scale-factor", file=F, locator="Matrix Multiplication in Attention (Step 3)",
+    stated="1/√d_k = 1/√2 ≈ 0.707",
+    ours=_attention_scale, reference=ref.attention_scale_2, needs=("mpmath",),
+    value_key="scale", stated_value=0.707, stated_tol=5e-4, rtol=1e-14, atol=1e-15,
+    status="verified", correct="1/√2 = 0.70711",
+    explanation="llmmath's attention divides the scores by √d_k = √2 for d_k = 2: two keys whose "
+    "scores differ by 1 get weights in the ratio e^{0.70711} (mpmath: 1/√2 = 0.7071068).",
+)
+
 add_claim(
     id="001-attention-scaled-row0", file=F, locator="Matrix Multiplication in Attention (Step 3)",
     stated="scaled[0] = [0.707, 0.530, 0.424] (÷√2)",
@@ -306,13 +326,15 @@ add_claim(
     id="001-attention-other-eigenvalues", file=F, locator="Eigenvalues and Attention",
     stated="the other eigenvalues have |λᵢ| < 1",
     ours=_special_attention, reference=ref.special_attention_eigs(_special_qkv, _special_masks), needs=("scipy", "torch"),
-    holds=lambda v: max(v.values()) < 1 - 1e-12,
-    status="erratum",
-    correct="|λᵢ| ≤ 1; strictly < 1 only when A is primitive (e.g. all entries > 0)",
-    explanation="Masked attention can have |λ₂| = 1: self-only attention (the identity), two "
-    "packed documents (eigenvalue 1 twice) and a cyclic shift (roots of unity). Unmasked "
-    "softmax attention is positive, so Perron–Frobenius gives |λ₂| < 1; causal attention is "
-    "lower triangular with eigenvalues A[t, t] < 1 for t ≥ 1.",
+    holds=lambda v: v["unmasked"] < 1 - 1e-12 and v["causal"] < 1 - 1e-12,
+    status="verified",
+    correct="|λᵢ| < 1 (i ≥ 2) for the page's A = softmax(QKᵀ/√d_k) and for causal attention; "
+    "other masks can give |λ₂| = 1",
+    explanation="The page's A has every entry positive, so Perron–Frobenius gives |λᵢ| < 1 for "
+    "i ≥ 2 (|λ₂| = 0.392 for 6 random tokens); causal attention is lower triangular with "
+    "eigenvalues A[t, t] < 1 for t ≥ 1 (|λ₂| = 0.396). It is not true of every masked attention "
+    "matrix: self-only attention (the identity), two packed documents with a block mask "
+    "(eigenvalue 1 twice) and a cyclic shift (roots of unity) all have |λ₂| = 1.",
 )
 
 
@@ -322,8 +344,9 @@ def _focus_cases():
     q, k = np.random.default_rng(24).normal(size=(2, t, 4))
     first_only = np.zeros((t, t), dtype=bool)
     first_only[:, 0] = True
+    sharp = 5.0 * np.eye(t)            # unmasked: each token's score with itself 25/√5 above the rest
     return {"self_only": (q, k, np.eye(t, dtype=bool)), "uniform": (np.zeros((t, 4)), k, None),
-            "all_on_first": (q, k, first_only)}
+            "all_on_first": (q, k, first_only), "sharp_self_unmasked": (sharp, sharp, None)}
 
 
 def _gap_vs_focus():
@@ -341,13 +364,15 @@ add_claim(
     id="001-spectral-gap-focus", file=F, locator="Eigenvalues and Attention",
     stated="a larger spectral gap 1 − |λ₂| means more focused attention",
     ours=_gap_vs_focus, reference=ref.gap_vs_focus(_focus_cases), needs=("scipy", "torch"),
-    holds=lambda v: v["self_only"]["gap"] > v["uniform"]["gap"],
+    holds=lambda v: v["self_only"]["gap"] > v["uniform"]["gap"]
+    and v["sharp_self_unmasked"]["gap"] > v["uniform"]["gap"],
     status="erratum",
     correct="the gap measures mixing speed, not focus: self-only attention has gap 0, uniform gap 1",
     explanation="Each token attending only to itself (row entropy 0) gives the identity, gap 0; "
     "uniform attention (row entropy log 5) gives gap 1; all tokens on the first token (entropy 0) "
-    "also gap 1. The gap sets how fast repeated attention averages tokens together "
-    "(‖Aᵏ − 1π‖ ~ |λ₂|ᵏ).",
+    "also gap 1. No mask is needed: the page's plain softmax with q = k = 5·I (5 tokens) puts "
+    "0.99994 of each row on the token itself (entropy 0.0007) and has gap 7.0e-5. The gap sets "
+    "how fast repeated attention averages tokens together (‖Aᵏ − 1π‖ ~ |λ₂|ᵏ).",
 )
 
 

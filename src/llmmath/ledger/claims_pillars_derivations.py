@@ -154,6 +154,35 @@ add_claim(
     "0.25¹⁰ ≈ 9.5e-7 of the gradient.",
 )
 
+def _relu_depth():
+    from llmmath.autograd import Value
+
+    out = {}
+    for name, x0 in _RELU_STARTS.items():
+        x = Value(x0)
+        h = x
+        for _ in range(10):
+            h = h.relu()
+        h.backward()
+        out[name] = float(x.grad)
+    return out
+
+
+_RELU_STARTS = {"active": 0.7, "inactive": -0.7}
+
+add_claim(
+    id="001-relu-gradient-does-not-shrink", file=F, locator="The Gradient of ReLU",
+    stated="ReLU's gradient is 0 or 1, so the gradient does not shrink as it passes through ReLU",
+    ours=_relu_depth, reference=ref.relu_chain(10, _RELU_STARTS), needs=("torch",),
+    holds=lambda v: v["active"] == 1.0 and v["inactive"] == 0.0, rtol=0, atol=0,
+    status="verified",
+    explanation="Through ten stacked ReLUs the gradient reaching an active input is exactly 1, "
+    "against at most 0.25¹⁰ ≈ 9.5e-7 through ten sigmoids; an inactive unit passes 0 (the 'dead "
+    "ReLU' side of 'either 0 or 1'). That ReLU alone 'makes deep networks trainable' is too "
+    "strong: initialisation, normalisation and residual paths matter as much.",
+)
+
+
 def _ln_batch():
     rng = np.random.default_rng(42)
     return (rng.normal(size=(3, 4, 16)), rng.normal(1.0, 0.3, size=16), rng.normal(size=16),
@@ -181,7 +210,9 @@ add_claim(
     correct="∂L/∂βⱼ = Σ over tokens of ∂L/∂y_{t,j}: one value per feature, not a sum over features",
     explanation="LayerNorm's β (like γ) has one entry per feature. Each βⱼ is added to feature j of "
     "every token, so its gradient sums ∂L/∂y over the tokens of the batch, feature by feature "
-    "(PyTorch agrees); the page's sum over features is the gradient of a single shared scalar β.",
+    "(PyTorch agrees); the page's sum over features is the gradient of a single shared scalar β. "
+    "Read with i running over the tokens of a batch it would be the usual formula, but in this "
+    "block i is the feature index (μ and σ² in the ∂L/∂xᵢ line average over it).",
 )
 add_claim(
     id="001-layernorm-gradient", file=F, locator="Gradient of Layer Normalization",

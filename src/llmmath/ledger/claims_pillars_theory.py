@@ -179,6 +179,16 @@ for _id, _stated, _why in [
     ("001-small-batches-generalise", "small-batch SGD generalises better than large-batch SGD",
      "Depends on the learning rate and schedule; with them tuned, large batches can match "
      "(Goyal et al. 2017; Shallue et al. 2019)."),
+    ("001-momentum-escapes-saddles", "SGD with momentum escapes saddle points effectively",
+     "'Effectively' is not defined. Gradient descent from a random start avoids strict saddles "
+     "almost surely (Lee et al. 2016) yet can need exponential time (Du et al. 2017), and added "
+     "noise provably helps (Jin et al. 2017); how fast momentum escapes in a real network is an "
+     "empirical question."),
+    ("001-flat-minima-generalise", "flat minima generalise better: small parameter perturbations "
+     "do not raise the loss much",
+     "Flatness has no parametrisation-free definition: rescaling a ReLU network makes any minimum "
+     "as sharp as wanted without changing the function (Dinh et al. 2017). Links between "
+     "flatness measures and generalisation are empirical (Keskar et al. 2017; Jiang et al. 2020)."),
 ]:
     add_claim(id=_id, file=F, locator="Convex vs. Non-Convex Landscape; SGD and Generalization",
               stated=_stated, status="unverifiable", explanation=_why)
@@ -214,7 +224,9 @@ add_claim(
     holds=lambda v: abs(v["final_x"]) < 1e-3, rtol=1e-3, atol=1e-6,
     status="erratum", correct="Robbins–Monro needs both Σ η_t = ∞ and Σ η_t² < ∞",
     explanation="With η_t = 0.5/t² the squares are summable but the steps are too (Σ η_t = π²/12): "
-    "gradient descent on x²/2 from x = 10 stops at 10·sin(π/√2)/(π/√2) ≈ 3.58, never reaching 0.",
+    "gradient descent on x²/2 from x = 10 stops at 10·sin(π/√2)/(π/√2) ≈ 3.58, never reaching 0. "
+    "(The stored page has lost its other display formulas, so a first line Σ η_t = ∞ may have "
+    "been lost too; as it stands the condition is not sufficient.)",
 )
 
 
@@ -247,8 +259,9 @@ add_claim(
     rtol=1e-9, atol=1e-9, status="erratum",
     correct="Σ (1/√t)² = Σ 1/t diverges, so 1/√t violates Σ η_t² < ∞",
     explanation="The partial sums grow like ln T + 0.577 (7.49 at T = 10³, 14.39 at 10⁶). "
-    "The O(1/√T)-type rate for 1/√t steps is a different theorem: convex problems, averaged "
-    "iterates, bounded gradients (and only O(log T/√T) without a known horizon).",
+    "The O(1/√T) rate for 1/√t steps is a different theorem, which does not need Σ η_t² < ∞: "
+    "convex problems, bounded gradients, the average of the iterates, and a bounded domain "
+    "(projected steps; Zinkevich 2003), or O(log T/√T) without one.",
 )
 
 

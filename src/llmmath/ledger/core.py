@@ -309,13 +309,16 @@ class Evaluation:
         return not self.problems
 
 
-_CACHE: dict[tuple[str, int, int], tuple[Any, Any, str | None]] = {}
+# (claim id, id(ours), id(reference)) -> (result, (ours, reference)). The entry keeps the two
+# functions alive, so their ids cannot be reused by other functions (a replaced claim's
+# temporary lambda, say) while the entry exists.
+_CACHE: dict[tuple[str, int, int], tuple[tuple[Any, Any, str | None], tuple[Any, Any]]] = {}
 
 
 def _run(c: Claim, use_cache: bool) -> tuple[Any, Any, str | None]:
     key = (c.id, id(c.ours), id(c.reference))
     if use_cache and key in _CACHE:
-        return _CACHE[key]
+        return _CACHE[key][0]
     try:
         with np.errstate(divide="raise", over="raise", invalid="raise"):
             ours = c.ours()
@@ -324,7 +327,7 @@ def _run(c: Claim, use_cache: bool) -> tuple[Any, Any, str | None]:
     except Exception as exc:  # noqa: BLE001 - reported, never swallowed
         result = (None, None, f"{type(exc).__name__}: {exc}")
     if use_cache:
-        _CACHE[key] = result
+        _CACHE[key] = (result, (c.ours, c.reference))
     return result
 
 

@@ -1011,6 +1011,38 @@ def adam_steps(problem: Callable, lr: float, steps: int) -> Callable[[], dict]:
     return run
 
 
+def kl_rel_entr(inputs: Callable) -> Callable[[], dict]:
+    def run():
+        from scipy.special import rel_entr
+
+        p, q = inputs()
+        return {"kl": rel_entr(p, q).sum(axis=-1)}
+    return run
+
+
+def attention_scale_2() -> dict:
+    import mpmath
+
+    with mpmath.workdps(30):
+        return {"scale": float(1 / mpmath.sqrt(2))}
+
+
+def relu_chain(depth: int, starts) -> Callable[[], dict]:
+    def run():
+        import torch
+
+        out = {}
+        for name, x0 in starts.items():
+            x = torch.tensor(x0, dtype=torch.float64, requires_grad=True)
+            h = x
+            for _ in range(depth):
+                h = torch.relu(h)
+            h.backward()
+            out[name] = float(x.grad)
+        return out
+    return run
+
+
 def study_days(n: int) -> Callable[[], dict]:
     return lambda: {"days": list(range(1, n + 1)), "count": n}
 
