@@ -87,12 +87,12 @@ def test_causal_alignment_is_torch_is_causal():
 
 @pytest.mark.lesson_attention
 def test_worked_example_row_zero_against_mpmath():
-    mpmath.mp.dps = 30
-    q0 = [mpmath.mpf(s) for s in ("1.0", "0.5")]
-    scores = [sum(a * mpmath.mpf(repr(b)) for a, b in zip(q0, row, strict=True)) / mpmath.sqrt(2)
-              for row in K_EXAMPLE]
-    exps = [mpmath.exp(s) for s in scores]
-    want = [float(e / sum(exps)) for e in exps]
+    with mpmath.workdps(30):  # local precision: a global mp.dps would leak into later tests
+        q0 = [mpmath.mpf(s) for s in ("1.0", "0.5")]
+        scores = [sum(a * mpmath.mpf(repr(b)) for a, b in zip(q0, row, strict=True)) / mpmath.sqrt(2)
+                  for row in K_EXAMPLE]
+        exps = [mpmath.exp(s) for s in scores]
+        want = [float(e / sum(exps)) for e in exps]
     _, w = att.scaled_dot_product_attention(Q_EXAMPLE, K_EXAMPLE, np.eye(3))
     np.testing.assert_allclose(w[0], want, rtol=2e-16)
     # The syllabus prints [0.386, 0.324, 0.291]; to 3 decimals the middle entry is 0.323.
@@ -184,8 +184,9 @@ def test_sinusoidal_positions_shift_is_a_rotation():
         # (sin, cos) of (pos + k) w = (sin, cos) of pos w, rotated by the angle k w
         rot = np.array([[math.cos(k * w), -math.sin(k * w)], [math.sin(k * w), math.cos(k * w)]])
         np.testing.assert_allclose(pe[k:, 2 * i: 2 * i + 2], pe[:-k, 2 * i: 2 * i + 2] @ rot, atol=1e-12)
-    mpmath.mp.dps = 30
-    assert pe[49, 3] == pytest.approx(float(mpmath.cos(49 / mpmath.power(10000, mpmath.mpf(2) / 16))), rel=1e-14)
+    with mpmath.workdps(30):
+        want = float(mpmath.cos(49 / mpmath.power(10000, mpmath.mpf(2) / 16)))
+    assert pe[49, 3] == pytest.approx(want, rel=1e-14)
     with pytest.raises(InvalidValueError, match="'d_model'"):
         att.sinusoidal_positions(3, 0)
 

@@ -116,6 +116,9 @@ def test_course_in_the_browser(tmp_path: Path) -> None:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 1366, "height": 900})
+            # hang guards for a loaded machine (Playwright's default is 30 s), not timing checks
+            context.set_default_timeout(120_000)
+            context.set_default_navigation_timeout(120_000)
 
             def route(r):  # sees every HTTP(S) request of every page and worker
                 requests.append(r.request.url)
@@ -154,6 +157,8 @@ def test_course_in_the_browser(tmp_path: Path) -> None:
             slider.focus()
             for _ in range(5):
                 slider.press("ArrowRight")
+            # the widget re-renders asynchronously: wait for the value, do not read it at once
+            expect(slider).to_have_attribute("aria-valuenow", re.compile(r"^1\.50*$"), timeout=60_000)
             tau = float(slider.get_attribute("aria-valuenow"))
             assert abs(tau - 1.5) < 1e-9, tau
             want = expected_self_weight(tau)

@@ -115,13 +115,14 @@ def test_softmax_jacobian_matches_torch_and_finite_differences(z):
 
 @pytest.mark.lesson_softmax_jacobian
 def test_softmax_jacobian_entry_against_mpmath_and_masks():
-    mpmath.mp.dps = 30
     z = [0.5, -1.25, 2.0]
-    e = [mpmath.exp(mpmath.mpf(v)) for v in z]
-    s = [v / sum(e) for v in e]
+    with mpmath.workdps(30):  # local precision: a global mp.dps would leak into later tests
+        e = [mpmath.exp(mpmath.mpf(v)) for v in z]
+        s = [v / sum(e) for v in e]
+        j02, j11 = float(-s[0] * s[2]), float(s[1] * (1 - s[1]))
     J = calc.softmax_jacobian(z)
-    assert J[0, 2] == pytest.approx(float(-s[0] * s[2]), rel=1e-14)
-    assert J[1, 1] == pytest.approx(float(s[1] * (1 - s[1])), rel=1e-14)
+    assert J[0, 2] == pytest.approx(j02, rel=1e-14)
+    assert J[1, 1] == pytest.approx(j11, rel=1e-14)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         masked = calc.softmax_jacobian([0.0, -np.inf, 0.0])
@@ -247,23 +248,25 @@ def test_activation_grads_match_finite_differences():
 
 @pytest.mark.lesson_activations
 def test_activation_tails_against_mpmath():
-    mpmath.mp.dps = 50
-    for v in [-30.0, -10.0, 8.0, 25.0]:
-        s = 1 / (1 + mpmath.exp(-mpmath.mpf(v)))
-        assert calc.sigmoid_grad([v])[0] == pytest.approx(float(s * (1 - s)), rel=1e-14)
-        assert calc.tanh_grad([v])[0] == pytest.approx(float(1 / mpmath.cosh(mpmath.mpf(v)) ** 2), rel=1e-14)
-        m = mpmath.mpf(v)
-        assert calc.gelu_grad([v])[0] == pytest.approx(float(mpmath.ncdf(m) + m * mpmath.npdf(m)), rel=1e-14)
-        assert calc.gelu([v])[0] == pytest.approx(float(m * mpmath.ncdf(m)), rel=1e-14)
-    c, k = mpmath.sqrt(2 / mpmath.pi), mpmath.mpf(0.044715)
+    with mpmath.workdps(50):  # local precision: a global mp.dps would leak into later tests
+        for v in [-30.0, -10.0, 8.0, 25.0]:
+            s = 1 / (1 + mpmath.exp(-mpmath.mpf(v)))
+            assert calc.sigmoid_grad([v])[0] == pytest.approx(float(s * (1 - s)), rel=1e-14)
+            assert calc.tanh_grad([v])[0] == pytest.approx(float(1 / mpmath.cosh(mpmath.mpf(v)) ** 2),
+                                                           rel=1e-14)
+            m = mpmath.mpf(v)
+            assert calc.gelu_grad([v])[0] == pytest.approx(float(mpmath.ncdf(m) + m * mpmath.npdf(m)),
+                                                           rel=1e-14)
+            assert calc.gelu([v])[0] == pytest.approx(float(m * mpmath.ncdf(m)), rel=1e-14)
+        c, k = mpmath.sqrt(2 / mpmath.pi), mpmath.mpf(0.044715)
 
-    def gelu_tanh(v):  # x sigmoid(2u): no cancellation, so mpmath keeps all its digits
-        return v / (1 + mpmath.exp(-2 * c * (v + k * v ** 3)))
+        def gelu_tanh(v):  # x sigmoid(2u): no cancellation, so mpmath keeps all its digits
+            return v / (1 + mpmath.exp(-2 * c * (v + k * v ** 3)))
 
-    for v in [-9.0, -5.0, -1.0, 3.0]:
-        want = float(mpmath.diff(gelu_tanh, mpmath.mpf(v)))
-        assert calc.gelu_grad([v], "tanh")[0] == pytest.approx(want, rel=1e-14)
-        assert calc.gelu([v], "tanh")[0] == pytest.approx(float(gelu_tanh(mpmath.mpf(v))), rel=1e-14)
+        for v in [-9.0, -5.0, -1.0, 3.0]:
+            want = float(mpmath.diff(gelu_tanh, mpmath.mpf(v)))
+            assert calc.gelu_grad([v], "tanh")[0] == pytest.approx(want, rel=1e-14)
+            assert calc.gelu([v], "tanh")[0] == pytest.approx(float(gelu_tanh(mpmath.mpf(v))), rel=1e-14)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         edge = np.array([-np.inf, -1e300, -1e4, 0.0, 1e4, 1e300, np.inf])
@@ -279,14 +282,26 @@ def test_activation_tails_against_mpmath():
         calc.gelu_grad([0.0], approximate="erf")
 
 
+@pytest.mark.parametrize("fn", [calc.relu_grad, calc.sigmoid_grad, calc.tanh_grad, calc.erf, calc.erfc,
+                                calc.gelu, calc.gelu_grad])
+def test_elementwise_functions_refuse_nan_complex_and_text(fn):
+    name = fn.__name__
+    with pytest.raises(InvalidValueError, match=rf"{name}: argument 'x' contains NaN at index 1"):
+        fn([1.0, np.nan])
+    with pytest.raises(InvalidTypeError, match=rf"{name}: argument 'x' must be real"):
+        fn([1j])
+    with pytest.raises(InvalidTypeError, match=rf"{name}: argument 'x'"):
+        fn("abc")
+
+
 @pytest.mark.lesson_activations
 def test_erf_and_erfc_to_1e15_against_mpmath_and_scipy():
-    mpmath.mp.dps = 40
     rng = np.random.default_rng(7)
     x = np.concatenate([np.linspace(-6, 6, 241), rng.uniform(-27, 27, 60), 10.0 ** rng.uniform(-300, 1, 40),
                         [0.0, 5e-324, 0.999999, 1.0, 1.5, 3.0, 26.5]])
-    erf_ref = np.array([float(mpmath.erf(mpmath.mpf(v))) for v in x])
-    erfc_ref = np.array([float(mpmath.erfc(mpmath.mpf(v))) for v in x])
+    with mpmath.workdps(40):
+        erf_ref = np.array([float(mpmath.erf(mpmath.mpf(v))) for v in x])
+        erfc_ref = np.array([float(mpmath.erfc(mpmath.mpf(v))) for v in x])
     np.testing.assert_allclose(calc.erf(x), erf_ref, rtol=1e-15, atol=0)
     np.testing.assert_allclose(calc.erfc(x), erfc_ref, rtol=2e-15, atol=0)
     np.testing.assert_allclose(calc.erf(x), scipy.special.erf(x), rtol=2e-15, atol=0)
@@ -368,7 +383,10 @@ def test_layer_norm_edges_and_errors():
         y = calc.layer_norm([1e300, -1e300, 0.0])
         dx, _, _ = calc.layer_norm_backward([[1e300, -1e300, 0.0]], np.ones(3), [[1.0, 0.0, 0.0]])
     np.testing.assert_allclose(y, [math.sqrt(1.5), -math.sqrt(1.5), 0.0], rtol=1e-15)
-    assert np.isfinite(dx).all()
+    # closed form: x_hat = (sqrt 1.5, -sqrt 1.5, 0), sigma = 1e300 sqrt(2/3), eps negligible, so
+    # dx = (dy - mean(dy) - x_hat mean(dy x_hat)) / sigma = (1/6, 1/6, -1/3) sqrt(1.5) / 1e300
+    np.testing.assert_allclose(dx, [[1 / 6 * math.sqrt(1.5) / 1e300, 1 / 6 * math.sqrt(1.5) / 1e300,
+                                     -1 / 3 * math.sqrt(1.5) / 1e300]], rtol=1e-13, atol=0)
     const, _, _ = calc.layer_norm_backward(np.full((1, 4), 7.0), np.ones(4), np.ones((1, 4)))
     np.testing.assert_array_equal(const, np.zeros((1, 4)))
     x32 = np.ones((2, 3), np.float32)

@@ -11,6 +11,7 @@ from scipy.special import log_softmax
 
 from llmmath.autograd import no_grad
 from llmmath.data import load_corpus
+from llmmath.errors import InvalidValueError
 from llmmath.evaluate import compare_models, evaluate_model, ngram_nll, token_nll
 from llmmath.inspect_attention import (
     attention_forward,
@@ -222,8 +223,8 @@ def test_head_statistics_against_eigenvalues():
         assert s.lambda2 == pytest.approx(mods[1], abs=1e-9)
         assert s.spectral_gap == pytest.approx(1 - mods[1], abs=1e-9)
         np.testing.assert_allclose(s.stationary, np.eye(T)[0], atol=1e-12)   # pi = e_0
-        assert np.allclose(s.stationary @ M, s.stationary)
-        np.testing.assert_allclose(s.received, M.mean(0))
+        assert np.allclose(s.stationary @ M, s.stationary, rtol=0, atol=1e-12)
+        np.testing.assert_allclose(s.received, M.mean(0), rtol=1e-14, atol=1e-16)
         ent = -np.sum(np.where(M > 0, M * np.log(np.where(M > 0, M, 1)), 0), axis=1).mean()
         assert s.mean_entropy == pytest.approx(ent, rel=1e-12)
     with pytest.raises(ValueError, match="n_layer, n_head"):
@@ -239,3 +240,12 @@ def test_inspect_prompt_and_heatmaps(runs, tmp_path):
     assert png.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="prompt"):
         inspect_prompt(runs["b"], "")
+
+
+def test_ngram_nll_refuses_what_token_nll_refuses() -> None:
+    with pytest.raises(InvalidValueError, match="ngram_nll: argument 'ids'"):
+        ngram_nll([0, 1, 0], [0.0, 1.0], order=2)
+    with pytest.raises(InvalidValueError, match="ngram_nll: argument 'ids'"):
+        ngram_nll([0, 1, 0], [1], order=2)
+    with pytest.raises(InvalidValueError, match="ngram_nll: argument 'train_ids'"):
+        ngram_nll([], [0, 1], order=2)

@@ -65,7 +65,7 @@ def test_softmax_and_log_softmax_match_torch(x, data):
 @pytest.mark.lesson_softmax_jacobian
 def test_softmax_handles_masked_entries_and_huge_logits():
     s = F.softmax(Tensor([1000.0, -np.inf, 1000.0])).data
-    np.testing.assert_allclose(s, [0.5, 0.0, 0.5])
+    np.testing.assert_allclose(s, [0.5, 0.0, 0.5], rtol=1e-15, atol=0)
     with pytest.raises(InvalidValueError, match="every entry -inf"):
         F.softmax(Tensor([[0.0, 1.0], [-np.inf, -np.inf]]))
     with pytest.raises(InvalidValueError, match="axis"):
@@ -186,6 +186,11 @@ def test_gelu_matches_torch(approximate, x):
     assert gradcheck(lambda t: F.gelu(t, approximate=approximate), [Tensor(x, requires_grad=True)])
 
 
+def test_gelu_refuses_an_unknown_approximation():
+    with pytest.raises(InvalidValueError, match="gelu: argument 'approximate'.*got 'erf'"):
+        F.gelu(Tensor([1.0]), approximate="erf")
+
+
 def test_gelu_float32_stays_float32():
     y = F.gelu(Tensor(np.linspace(-3, 3, 7, dtype=np.float32), requires_grad=True))
     y.sum().backward()
@@ -247,6 +252,42 @@ def test_attention_matches_torch(case, causal, data):
                      [Tensor(a, requires_grad=True) for a in (q, k, v)])
 
 
+@pytest.mark.torch
+@pytest.mark.lesson_attention
+@given(b=st.integers(1, 2), t=st.integers(1, 5), nh=st.sampled_from([1, 2, 3]), hs=st.integers(1, 3),
+       data=st.data())
+def test_causal_self_attention_matches_torch(b, t, nh, hs, data):
+    c = nh * hs
+    qkv = data.draw(hnp.arrays(np.float64, (b, t, 3 * c), elements=floats))
+
+    def theirs(x):  # nanoGPT's CausalSelfAttention.forward without the projections
+        q, k, v = (a.reshape(b, t, nh, hs).transpose(1, 2) for a in x.split(c, dim=-1))
+        y = TF.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return y.transpose(1, 2).reshape(b, t, c)
+
+    compare(lambda x: F.causal_self_attention(x, nh), theirs, qkv)
+    assert gradcheck(lambda x: F.causal_self_attention(x, nh), [Tensor(qkv, requires_grad=True)])
+
+
+def test_causal_self_attention_dtype_dropout_and_errors():
+    qkv = np.random.default_rng(3).standard_normal((2, 4, 12))
+    y32 = F.causal_self_attention(Tensor(qkv.astype(np.float32)), 2)
+    assert y32.dtype == np.float32
+    np.testing.assert_allclose(y32.data, F.causal_self_attention(Tensor(qkv), 2).data, rtol=1e-5,
+                               atol=1e-6)
+    a = F.causal_self_attention(Tensor(qkv), 2, dropout_p=0.3, rng=5).data
+    np.testing.assert_array_equal(a, F.causal_self_attention(Tensor(qkv), 2, dropout_p=0.3, rng=5).data)
+    assert not np.array_equal(a, F.causal_self_attention(Tensor(qkv), 2).data)
+    with pytest.raises(ShapeError, match="causal_self_attention: argument 'qkv'"):
+        F.causal_self_attention(Tensor(np.ones((2, 4, 10))), 2)      # 10 is not 3C
+    with pytest.raises(ShapeError, match="causal_self_attention: argument 'qkv'"):
+        F.causal_self_attention(Tensor(np.ones((4, 12))), 2)          # not (B, T, 3C)
+    with pytest.raises(InvalidValueError, match="causal_self_attention: argument 'n_head'"):
+        F.causal_self_attention(Tensor(qkv), 0)
+    with pytest.raises(InvalidValueError, match="causal_self_attention: argument 'dropout_p'"):
+        F.causal_self_attention(Tensor(qkv), 2, dropout_p=1.0)
+
+
 def test_attention_dropout_keeps_the_expectation_and_the_mask_in_backward():
     rng = np.random.default_rng(0)
     q, k, v = (Tensor(rng.standard_normal((2, 4, 3)), requires_grad=True) for _ in range(3))
@@ -295,7 +336,7 @@ def test_dropout_zeroes_and_scales_with_a_seed_and_is_identity_in_eval():
     y = F.dropout(x, p=0.25, rng=1)
     kept = y.data != 0
     assert abs(kept.mean() - 0.75) < 0.02
-    np.testing.assert_allclose(y.data[kept], 1 / 0.75)
+    np.testing.assert_allclose(y.data[kept], 1 / 0.75, rtol=1e-15)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad, y.data)     # dL/dx = mask / (1 - p)
     np.testing.assert_array_equal(F.dropout(x, 0.25, rng=1).data, y.data)
@@ -315,6 +356,13 @@ def test_masked_fill_matches_torch(x, data):
 
 def test_masked_fill_with_minus_inf_then_softmax():
     s = F.softmax(F.masked_fill(Tensor([1.0, 2.0, 3.0]), [False, False, True], -np.inf))
-    np.testing.assert_allclose(s.data, [1 / (1 + np.e), np.e / (1 + np.e), 0.0])
+    np.testing.assert_allclose(s.data, [1 / (1 + np.e), np.e / (1 + np.e), 0.0], rtol=1e-14, atol=0)
     with pytest.raises(InvalidTypeError, match="boolean"):
         F.masked_fill(Tensor([1.0]), [1], 0.0)
+
+
+def test_attention_scores_that_overflow_are_a_clear_error() -> None:
+    # 1e200 * 1e200 overflows float64: an error naming the op, never a RuntimeWarning or NaN
+    q = np.full((1, 2, 2), 1e200)
+    with pytest.raises(InvalidValueError, match="scaled_dot_product_attention: a score"):
+        F.scaled_dot_product_attention(q, q, q)

@@ -22,7 +22,7 @@ pytestmark = [
 
 COVERED = {
     "softmax", "log_softmax", "cross_entropy", "layer_norm", "gelu", "linear", "embedding",
-    "dropout", "masked_fill", "scaled_dot_product_attention",
+    "dropout", "masked_fill", "scaled_dot_product_attention", "causal_self_attention",
 }
 
 
@@ -74,6 +74,16 @@ def test_dropout(x, p, training):
 @given(x=anything(), mask=anything(), value=st.floats(allow_nan=True))
 def test_masked_fill(x, mask, value):
     clean(check_call(F.masked_fill, x, mask, value))
+
+
+@given(qkv=st.one_of(anything(), weird_arrays(min_dims=3, max_dims=3, max_side=6)),
+       n_head=st.one_of(st.integers(-1, 3), st.sampled_from([1.5, "2", None, True])),
+       p=st.one_of(st.just(0.0), st.floats(-0.5, 1.5)))
+def test_causal_self_attention(qkv, n_head, p):
+    out = clean(check_call(F.causal_self_attention, qkv, n_head, dropout_p=p, rng=0))
+    if out is not None:
+        shape = np.shape(qkv)
+        assert out.shape == shape[:2] + (shape[2] // 3,)
 
 
 @given(q=weird_arrays(max_dims=3, max_side=3), k=weird_arrays(max_dims=3, max_side=3),

@@ -121,4 +121,4 @@ def test_lora(d_in, d_out, rank):
     assert (count is None) == (ratio is None)
     if count is not None:
         assert isinstance(count, int) and count == rank * (d_in + d_out)
-        assert ratio == pytest.approx(d_in * d_out / count)
+        assert ratio == pytest.approx(d_in * d_out / count, rel=1e-15)

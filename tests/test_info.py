@@ -110,7 +110,7 @@ class TestClosedForms:
     def test_infinities_and_zeros(self):
         assert info.kl_divergence([0.5, 0.5], [1.0, 0.0]) == np.inf
         assert info.cross_entropy([0.5, 0.5], [1.0, 0.0]) == np.inf
-        assert info.kl_divergence([1.0, 0.0], [0.5, 0.5]) == pytest.approx(math.log(2))
+        assert info.kl_divergence([1.0, 0.0], [0.5, 0.5]) == pytest.approx(math.log(2), rel=1e-15)
         assert info.js_divergence([1.0, 0.0], [0.0, 1.0]) == pytest.approx(math.log(2), rel=1e-15)
         # subnormal q: log q is finite, no overflow in p / q
         assert info.kl_divergence([0.5, 0.5], [1.0 - 5e-324, 5e-324]) == pytest.approx(
@@ -138,8 +138,12 @@ class TestClosedForms:
 
     def test_unit_conversions(self):
         assert info.nats_to_bits(math.log(2)) == pytest.approx(1.0, rel=1e-15)
+        assert info.nats_to_bits(1.7) == pytest.approx(1.7 / math.log(2), rel=1e-15)
+        assert info.bits_to_nats(1.7) == pytest.approx(1.7 * math.log(2), rel=1e-15)
+        np.testing.assert_array_equal(info.bits_to_nats([np.inf, 0.0]), [np.inf, 0.0])
         assert info.bits_to_nats(info.nats_to_bits(1.7)) == pytest.approx(1.7, rel=1e-15)
-        assert info.entropy([0.3, 0.7], base=2) == pytest.approx(info.nats_to_bits(info.entropy([0.3, 0.7])))
+        assert info.nats_to_bits(info.entropy([0.3, 0.7])) == pytest.approx(
+            st.entropy([0.3, 0.7], base=2), rel=1e-15)
 
     def test_mutual_information_extremes(self):
         joint = np.diag([0.2, 0.3, 0.5])  # Y = X
@@ -169,6 +173,34 @@ class TestValidation:
             info.perplexity([])
         with pytest.raises(ShapeError, match="joint"):
             info.mutual_information([0.5, 0.5])
+
+    def test_js_conditional_and_unit_functions_refuse_bad_input(self):
+        with pytest.raises(InvalidValueError, match="js_divergence: argument 'p' sums to 1.1"):
+            info.js_divergence([0.5, 0.6], [0.5, 0.5])
+        with pytest.raises(InvalidValueError, match="js_divergence: argument 'q' has a negative"):
+            info.js_divergence([0.5, 0.5], [1.2, -0.2])
+        with pytest.raises(ShapeError, match="js_divergence"):
+            info.js_divergence([0.5, 0.5], [0.2, 0.3, 0.5])
+        with pytest.raises(InvalidValueError, match="js_divergence: argument 'base'"):
+            info.js_divergence([0.5, 0.5], [0.5, 0.5], base=-1)
+        with pytest.raises(ShapeError, match="conditional_entropy: argument 'joint'"):
+            info.conditional_entropy([0.5, 0.5])
+        with pytest.raises(InvalidValueError, match="conditional_entropy: argument 'joint' has a negative"):
+            info.conditional_entropy([[0.6, -0.1], [0.25, 0.25]])
+        for f in (info.mutual_information, info.conditional_entropy):
+            with pytest.raises(InvalidValueError, match=rf"{f.__name__}: argument 'joint' sums to 1.2"):
+                f([[0.6, 0.1], [0.25, 0.25]])
+        with pytest.raises(InvalidValueError, match="bits_per_token: argument 'nll' has a negative"):
+            info.bits_per_token([1.0, -0.5])
+        with pytest.raises(InvalidValueError, match="bits_per_token: argument 'nll' is empty"):
+            info.bits_per_token([])
+        with pytest.raises(InvalidValueError, match="bits_per_token: argument 'nll' contains NaN"):
+            info.bits_per_token([np.nan])
+        for f in (info.nats_to_bits, info.bits_to_nats):
+            with pytest.raises(InvalidValueError, match=rf"{f.__name__}: argument 'x' contains NaN"):
+                f([1.0, np.nan])
+            with pytest.raises(TypeError, match=rf"{f.__name__}: argument 'x'"):
+                f("abc")
 
 
 # ------------------------------------------------------------ identities

@@ -92,14 +92,14 @@ def test_hessian_is_jacobian_of_gradient(name, u, v):
 
 def test_closed_forms_at_known_points():
     bowl = quadratic_bowl(condition_number=10.0, curvature=2.0)
-    assert bowl.value([1.0, 1.0]) == pytest.approx(0.5 * 2.0 * (1 + 10))
-    assert np.allclose(hessian_eigenvalues(bowl, [0.3, -4.0]), [2.0, 20.0])
+    assert bowl.value([1.0, 1.0]) == pytest.approx(0.5 * 2.0 * (1 + 10), rel=1e-15)
+    assert np.allclose(hessian_eigenvalues(bowl, [0.3, -4.0]), [2.0, 20.0], rtol=1e-14, atol=0)
     r = rosenbrock(a=2.0, b=10.0)
     assert r.value([2.0, 4.0]) == 0.0 and np.array_equal(r.gradient([2.0, 4.0]), [0.0, 0.0])
-    assert np.allclose(r.gradient([0.0, 0.0]), [-4.0, 0.0])           # -2a, 2b(0 - 0)
-    assert np.allclose(r.gradient([1.0, 0.0]), [-2 + 40, -20.0])       # -2(a-x) - 4bx(y-x^2)
-    assert np.allclose(saddle().value([[2.0, 1.0]]), [3.0])
-    assert np.allclose(double_well().value([0.0, 0.0]), 1.0)
+    assert np.allclose(r.gradient([0.0, 0.0]), [-4.0, 0.0], rtol=1e-14, atol=1e-14)           # -2a, 2b(0 - 0)
+    assert np.allclose(r.gradient([1.0, 0.0]), [-2 + 40, -20.0], rtol=1e-14, atol=0)       # -2(a-x) - 4bx(y-x^2)
+    assert np.allclose(saddle().value([[2.0, 1.0]]), [3.0], rtol=1e-15, atol=0)
+    assert np.allclose(double_well().value([0.0, 0.0]), 1.0, rtol=1e-15, atol=0)
 
 
 def test_value_is_batched_and_keeps_float32():
@@ -107,11 +107,11 @@ def test_value_is_batched_and_keeps_float32():
     pts = np.random.default_rng(0).uniform(-1, 1, (4, 3, 2))
     z = s.value(pts)
     assert z.shape == (4, 3)
-    assert np.allclose(z, (1 - pts[..., 0]) ** 2 + 100 * (pts[..., 1] - pts[..., 0] ** 2) ** 2)
+    assert np.allclose(z, (1 - pts[..., 0]) ** 2 + 100 * (pts[..., 1] - pts[..., 0] ** 2) ** 2, rtol=1e-13, atol=1e-13)
     assert s.gradient(pts).shape == (4, 3, 2) and s.hessian(pts).shape == (4, 3, 2, 2)
     assert s.value(pts.astype(np.float32)).dtype == np.float32
     xs, ys, Z = s.grid(11)
-    assert Z.shape == (11, 11) and Z[0, -1] == pytest.approx(float(s.value([xs[-1], ys[0]])))
+    assert Z.shape == (11, 11) and Z[0, -1] == pytest.approx(float(s.value([xs[-1], ys[0]])), rel=1e-15)
 
 
 @pytest.mark.torch
@@ -193,7 +193,7 @@ def test_trajectory_matches_hand_written_updates_on_the_quadratic(kind, lr):
     assert tr.steps == 60 and not tr.diverged and tr.optimizer == kind
     assert np.allclose(tr.points, ref, rtol=1e-12, atol=1e-13)
     assert np.allclose(tr.losses, 0.5 * (ref[:, 0] ** 2 + 10 * ref[:, 1] ** 2), atol=1e-13)
-    assert np.allclose(tr.lrs, lr)
+    assert np.allclose(tr.lrs, lr, rtol=1e-15, atol=0)
 
 
 def test_schedule_and_noise_follow_the_hand_written_rule():
@@ -209,7 +209,7 @@ def test_schedule_and_noise_follow_the_hand_written_rule():
     ref = _hand_trajectory(lambda p: np.array([p[0], 4.0 * p[1]]), [1.0, -1.0], 40, "sgd",
                            None, schedule=sched, noise=noise)
     assert np.allclose(tr.points, ref, rtol=1e-12, atol=1e-13)
-    assert np.allclose(tr.lrs, [0.2 / t for t in range(1, 41)])
+    assert np.allclose(tr.lrs, [0.2 / t for t in range(1, 41)], rtol=1e-15, atol=0)
     again = run_optimizer(bowl, "sgd", steps=40, lr_schedule=sched, noise=0.3, rng=5,
                           start=[1.0, -1.0])
     assert np.array_equal(tr.points, again.points)
@@ -219,7 +219,7 @@ def test_schedule_and_noise_follow_the_hand_written_rule():
 def test_gradient_descent_diverges_exactly_beyond_two_over_L(kappa):
     bowl = quadratic_bowl(condition_number=kappa)
     L = float(hessian_eigenvalues(bowl, [0.0, 0.0]).max())
-    assert L == pytest.approx(kappa)
+    assert L == pytest.approx(kappa, rel=1e-14)
     start = np.array([1.0, 1.0])
     for factor in (0.9, 0.99):
         eta = factor * 2.0 / L
@@ -356,7 +356,7 @@ def test_minibatch_gradients_are_unbiased_and_seeded():
     assert np.all(np.abs(batches.mean(axis=0) - g.mean(axis=0)) < 4 * se)
     assert np.array_equal(batches, minibatch_gradients(g, 8, n_batches=4000, rng=4))
     whole = minibatch_gradients(g, 300, n_batches=3, replace=False, rng=0)
-    assert np.allclose(whole, g.mean(axis=0))                     # the batch is everything
+    assert np.allclose(whole, g.mean(axis=0), rtol=1e-13, atol=1e-15)                     # the batch is everything
     one_d = minibatch_gradients(np.arange(5.0), 2, n_batches=7, rng=0)
     assert one_d.shape == (7, 1)
 

@@ -120,6 +120,15 @@ def test_disagreeing_reference_is_reported_as_a_library_bug():
     assert e.agrees is False and any("library bug" in p for p in e.problems)
 
 
+def test_cache_is_not_fooled_by_a_reused_function_address():
+    c = get_claim("002-dot-product")
+    first = evaluate(dataclasses.replace(c, reference=lambda: {"dot": 33.0})).agrees
+    # the first lambda is gone unless the cache holds it; CPython tends to put the next one at
+    # the same address, and a cache keyed on id() alone would then return the old values
+    second = evaluate(dataclasses.replace(c, reference=lambda: {"dot": 32.0})).agrees
+    assert (first, second) == (False, True)
+
+
 def test_failing_computation_is_reported():
     def broken():
         raise RuntimeError("boom")

@@ -61,8 +61,13 @@ def test_truncation_error_orders_match_taylor():
     d = math.exp(x)
     fwd_err = calc.difference_quotient(np.exp, x, hs) - d
     cen_err = calc.difference_quotient(np.exp, x, hs, scheme="central") - d
-    np.testing.assert_allclose(fwd_err, d * hs / 2, rtol=0.02)
-    np.testing.assert_allclose(cen_err, d * hs * hs / 6, rtol=0.02)
+    # the leading Taylor terms, to within the next term's share (h/3 and h^2/20)
+    np.testing.assert_allclose(fwd_err, d * hs / 2, rtol=0.004)
+    np.testing.assert_allclose(cen_err, d * hs * hs / 6, rtol=1e-5)
+    # and the exact errors, e^x (expm1(h)/h - 1) and e^x (sinh(h)/h - 1): only rounding
+    # (about 1e-16 e^x / h absolutely) separates the computed quotients from them
+    np.testing.assert_allclose(fwd_err, d * (np.expm1(hs) / hs - 1), rtol=1e-9)
+    np.testing.assert_allclose(cen_err, d * ((np.sinh(hs) - hs) / hs), rtol=1e-6)
 
 
 def test_broadcasting_and_negative_steps():

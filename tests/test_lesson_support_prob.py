@@ -296,6 +296,21 @@ class TestDecodingDistribution:
         assert out.dtype == np.float32
         np.testing.assert_allclose(out, [[0, 0.5, 0.5], [0, 0, 1]])
 
+    def test_errors(self):
+        op = "decoding_distribution"
+        with pytest.raises(InvalidValueError, match=f"{op}: argument 'temperature' must be >= 0.0"):
+            prob.decoding_distribution([1.0, 2.0], -1.0)
+        with pytest.raises(InvalidValueError, match=f"{op}: argument 'top_k' must be >= 1"):
+            prob.decoding_distribution([1.0, 2.0], 1.0, top_k=0)
+        with pytest.raises(InvalidValueError, match=f"{op}: argument 'top_p' must be <= 1.0"):
+            prob.decoding_distribution([1.0, 2.0], 1.0, top_p=2.0)
+        with pytest.raises(InvalidValueError, match=f"{op}: argument 'min_p' must be >= 0.0"):
+            prob.decoding_distribution([1.0, 2.0], 1.0, min_p=-0.1)
+        with pytest.raises(InvalidValueError, match=f"{op}: argument 'logits' has a slice .* entirely -inf"):
+            prob.decoding_distribution([-np.inf, -np.inf], 1.0)
+        with pytest.raises(InvalidValueError, match=f"{op}: argument 'logits' contains NaN"):
+            prob.decoding_distribution([np.nan, 1.0], 1.0)
+
     @given(x=anything(), t=scalars, k=scalars, p=scalars, m=scalars)
     def test_fuzz(self, x, t, k, p, m):
         out = check_call(prob.decoding_distribution, x, t, top_k=k, top_p=p, min_p=m)

@@ -54,7 +54,7 @@ def test_t_interval_coverage_is_exact_for_normal_data():
     # binomial standard error of 0.0015.
     se = math.sqrt(0.95 * 0.05 / 20_000)
     assert abs(r.coverage - 0.95) < 4 * se
-    assert r.standard_error == pytest.approx(math.sqrt(r.coverage * (1 - r.coverage) / 20_000))
+    assert r.standard_error == pytest.approx(math.sqrt(r.coverage * (1 - r.coverage) / 20_000), rel=1e-12)
     assert (r.sample_size, r.n_datasets, r.method, r.confidence) == (6, 20_000, "t", 0.95)
 
 

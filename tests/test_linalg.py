@@ -112,7 +112,7 @@ def test_norm_is_safe_from_overflow_and_underflow():
     assert linalg.norm([1e308, 1e308, 1e308], ord=1) == np.inf  # truly beyond the range
     assert linalg.norm([3.0, -4.0], ord=np.inf) == 4.0
     assert linalg.norm(np.array([3.0, 4.0], np.float32)).dtype == np.float32
-    assert linalg.norm([1.0, 2.0, 3.0]) == pytest.approx(math.sqrt(14))  # syllabus: 3.7417
+    assert linalg.norm([1.0, 2.0, 3.0]) == pytest.approx(math.sqrt(14), rel=1e-15)  # syllabus: 3.7417
 
 
 def test_norm_rejects_bad_ord_and_axis():
@@ -331,7 +331,7 @@ def test_lora_count_is_the_size_of_the_two_factors(d_in, d_out, data):
     B, A = np.zeros((d_out, r)), np.zeros((r, d_in))  # delta W = B @ A has shape (d_out, d_in)
     assert (B @ A).shape == (d_out, d_in)
     assert linalg.lora_param_count(d_in, d_out, r) == B.size + A.size
-    assert linalg.lora_compression_ratio(d_in, d_out, r) == pytest.approx(d_in * d_out / (B.size + A.size))
+    assert linalg.lora_compression_ratio(d_in, d_out, r) == pytest.approx(d_in * d_out / (B.size + A.size), rel=1e-15)
 
 
 @pytest.mark.lesson_svd_lora
@@ -345,3 +345,9 @@ def test_lora_syllabus_numbers_and_errors():
         linalg.lora_param_count(4.0, 8, 2)
     with pytest.raises(InvalidValueError, match="'d_out'"):
         linalg.lora_param_count(4, 0, 1)
+    with pytest.raises(InvalidValueError, match=r"lora_compression_ratio: argument 'rank'=5 exceeds"):
+        linalg.lora_compression_ratio(4, 8, 5)
+    with pytest.raises(InvalidValueError, match="lora_compression_ratio: argument 'rank' must be >= 1"):
+        linalg.lora_compression_ratio(4, 8, 0)
+    with pytest.raises(InvalidTypeError, match="lora_compression_ratio: argument 'd_in'"):
+        linalg.lora_compression_ratio(4.0, 8, 2)

@@ -91,12 +91,20 @@ def test_train_eval_and_zero_grad_reach_every_submodule():
 
 
 def test_layers_initialise_like_torch_defaults():
+    from scipy import stats
+
     lin = Linear(100, 50, rng=0)
     bound = 1 / np.sqrt(100)
-    assert np.abs(lin.weight.data).max() <= bound and np.abs(lin.bias.data).max() <= bound
+    w, b = lin.weight.data.astype(np.float64).ravel(), lin.bias.data.astype(np.float64)
+    assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
+    # filling U(-bound, bound), not merely staying inside it: Kolmogorov-Smirnov on the 5000
+    # weights (fixed seed, so the p-value is the same every run), and the bias is not all ~0
+    assert stats.kstest(w, stats.uniform(-bound, 2 * bound).cdf).pvalue > 1e-3
+    assert np.abs(b).max() > bound / 2
     assert lin.weight.shape == (50, 100) and lin.weight.dtype == np.float32
     emb = Embedding(500, 20, rng=0, dtype=np.float64)
-    assert abs(emb.weight.data.std() - 1.0) < 0.05 and emb.weight.dtype == np.float64
+    assert stats.kstest(emb.weight.data.ravel(), "norm").pvalue > 1e-3    # N(0, 1), as torch
+    assert emb.weight.dtype == np.float64
     ln = LayerNorm(5, bias=False)
     assert [n for n, _ in ln.named_parameters()] == ["weight"]
     assert (ln.weight.data == 1).all()
@@ -122,11 +130,48 @@ def test_dropout_module_is_identity_in_eval_mode():
     assert d(x) is x
 
 
+def test_layer_constructors_and_inputs_refuse_bad_arguments():
+    with pytest.raises(InvalidValueError, match="Linear: argument 'in_features' must be >= 1"):
+        Linear(0, 3)
+    with pytest.raises(InvalidValueError, match="Linear: argument 'out_features' must be >= 1"):
+        Linear(3, 0)
+    with pytest.raises(InvalidTypeError, match="Linear: argument 'in_features' must be an integer"):
+        Linear(2.5, 3)
+    with pytest.raises(InvalidTypeError, match="Linear: argument 'dtype' must be float32 or float64"):
+        Linear(3, 2, dtype=np.int32)
+    with pytest.raises(InvalidTypeError, match="Linear: argument 'rng'"):
+        Linear(3, 2, rng="x")
+    with pytest.raises(ShapeError, match=r"linear: x of shape \(2, 4\)"):
+        Linear(3, 2, rng=0)(np.ones((2, 4), np.float32))
+    with pytest.raises(InvalidValueError, match="Embedding: argument 'num_embeddings' must be >= 1"):
+        Embedding(0, 2)
+    with pytest.raises(InvalidTypeError, match="Embedding: argument 'embedding_dim'"):
+        Embedding(3, 2.0)
+    emb = Embedding(5, 2, rng=0)
+    with pytest.raises(InvalidValueError, match="argument 'indices' has value -1 below the minimum 0"):
+        emb(np.array([-1]))
+    with pytest.raises(InvalidValueError, match="argument 'indices' has value 5 above the maximum 4"):
+        emb(np.array([5]))
+    with pytest.raises(InvalidTypeError, match="argument 'indices' must hold integers"):
+        emb(np.array([1.0]))
+    with pytest.raises(InvalidValueError, match="LayerNorm: argument 'ndim' must be >= 1"):
+        LayerNorm(0)
+    with pytest.raises(ShapeError, match=r"layer_norm: argument 'weight' must have shape \(3,\)"):
+        LayerNorm(4)(Tensor(np.ones((2, 3))))
+    for p in (-0.1, 1.5):
+        with pytest.raises(InvalidValueError, match="Dropout: argument 'p'"):
+            Dropout(p)
+
+
 def test_gpt_config_validation():
     with pytest.raises(InvalidValueError, match="divisible"):
         GPTConfig(n_embd=10, n_head=3)
     with pytest.raises(InvalidValueError, match="n_layer"):
         GPTConfig(n_layer=0)
+    with pytest.raises(InvalidValueError, match="GPTConfig: argument 'vocab_size' must be >= 1"):
+        GPTConfig(vocab_size=0)
+    with pytest.raises(InvalidValueError, match="GPTConfig: argument 'dropout' must be < 1.0"):
+        GPTConfig(dropout=1.0)
     with pytest.raises(InvalidTypeError):
         GPT({"n_layer": 1})
 
@@ -216,3 +261,10 @@ def test_greedy_generation_picks_the_argmax_each_step():
     for t in range(1, seq.shape[1]):
         logits, _ = model(seq[:, :t])
         assert seq[0, t] == int(np.argmax(logits.data[0, -1]))
+
+
+def test_module_list_refuses_non_modules() -> None:
+    from llmmath.nn import ModuleList
+
+    with pytest.raises(InvalidTypeError, match="ModuleList: item 1 must be a Module"):
+        ModuleList([Linear(2, 2), 3])

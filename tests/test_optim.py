@@ -206,6 +206,42 @@ def test_bad_optimiser_arguments():
         Adam([p, p])
     with pytest.raises(InvalidValueError, match="unknown settings"):
         Adam([{"params": [p], "momentum": 0.9}])
+    with pytest.raises(InvalidValueError, match="AdamW: argument 'lr' must be >= 0.0"):
+        AdamW([p], lr=-1.0)
+    with pytest.raises(InvalidValueError, match="AdamW: argument 'weight_decay'"):
+        AdamW([p], weight_decay=-1.0)
+    with pytest.raises(InvalidValueError, match=r"AdamW: argument 'betas\[1\]' must be < 1.0"):
+        AdamW([p], betas=(0.9, 1.5))
+    with pytest.raises(InvalidValueError, match="Adam: argument 'lr' must be finite"):
+        Adam([p], lr=float("nan"))
+    with pytest.raises(InvalidValueError, match="SGD: argument 'momentum'"):
+        SGD([p], lr=0.1, momentum=-0.1)
+    with pytest.raises(InvalidTypeError, match="AdamW: 'params'"):
+        AdamW(p)
+
+
+def test_bad_clipping_and_schedule_arguments():
+    p = Tensor(np.ones(2), requires_grad=True)
+    p.grad = np.ones(2)
+    with pytest.raises(InvalidValueError, match="clip_grad_norm: argument 'max_norm' must be >= 0.0"):
+        clip_grad_norm([p], -1.0)
+    with pytest.raises(InvalidValueError, match="clip_grad_norm: argument 'max_norm' must be finite"):
+        clip_grad_norm([p], float("nan"))
+    with pytest.raises(InvalidValueError, match="clip_grad_norm: argument 'norm_type' must be > 0.0"):
+        clip_grad_norm([p], 1.0, 0.0)
+    with pytest.raises(InvalidTypeError, match="clip_grad_norm: argument 'norm_type'"):
+        clip_grad_norm([p], 1.0, "fro")
+    np.testing.assert_array_equal(p.grad, [1.0, 1.0])              # refused calls change nothing
+    with pytest.raises(InvalidTypeError, match="CosineSchedule: argument 'optimizer'"):
+        CosineSchedule("sgd", 1.0, 0.1, 1, 5)
+    with pytest.raises(InvalidValueError, match="argument 'max_lr' must be >= 0.0"):
+        CosineSchedule(SGD([p], lr=1.0), -1.0, 0.1, 1, 5)
+    with pytest.raises(InvalidTypeError, match="argument 'warmup_steps' must be an integer"):
+        CosineSchedule(SGD([p], lr=1.0), 1.0, 0.1, 1.5, 5)
+    with pytest.raises(InvalidValueError, match="cosine_schedule: argument 'step' must be >= 0"):
+        cosine_schedule(-1, 1.0, 0.1, 1, 5)
+    with pytest.raises(InvalidTypeError, match="cosine_schedule: argument 'step' must be an integer"):
+        cosine_schedule(1.5, 1.0, 0.1, 1, 5)
 
 
 # -------------------------------------------------------------------- clipping
@@ -250,7 +286,7 @@ def test_cosine_schedule_is_nanogpts_get_lr():
     lrs = [cosine_schedule(t, 1.0, 0.1, 10, 50) for t in range(60)]
     assert all(a < b for a, b in zip(lrs[:10], lrs[1:11], strict=True))      # warm-up rises
     assert all(a >= b for a, b in zip(lrs[10:51], lrs[11:52], strict=True))  # then decays
-    assert lrs[10] == 1.0 and lrs[50] == pytest.approx(0.1) and lrs[59] == 0.1
+    assert lrs[10] == 1.0 and lrs[50] == pytest.approx(0.1, rel=1e-15) and lrs[59] == 0.1
     assert cosine_schedule(5, 1.0, 0.1, 5, 5) == 0.1
     with pytest.raises(InvalidValueError, match="decay_steps"):
         cosine_schedule(0, 1.0, 0.1, 10, 5)
@@ -268,3 +304,14 @@ def test_cosine_schedule_object_drives_the_optimiser_and_resumes():
     again = CosineSchedule(SGD([p], lr=1.0), 1.0, 0.1, 3, 12)
     again.load_state_dict(sched.state_dict())
     assert again.get_lr() == sched.get_lr() == 0.1
+
+
+def test_clip_grad_norm_refuses_non_tensors_and_non_finite_norms() -> None:
+    with pytest.raises(InvalidTypeError, match="clip_grad_norm: argument 'params'"):
+        clip_grad_norm([1, 2], 1.0)
+    w = Tensor([0.0, 0.0], requires_grad=True)
+    w.grad = np.array([np.nan, 1.0])
+    with pytest.raises(InvalidValueError, match="gradient norm is nan"):
+        clip_grad_norm([w], 1.0)
+    with pytest.raises(InvalidValueError, match="min_lr"):
+        cosine_schedule(0, 1e-3, 2e-3, 10, 100)

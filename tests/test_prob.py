@@ -83,9 +83,12 @@ class TestSoftmax:
             prob.log_softmax([-np.inf])
 
     def test_refuses_nan_plus_inf_and_negative_temperature(self):
-        for bad in ([0.0, np.nan], [0.0, np.inf]):
-            with pytest.raises(LLMMathError):
+        for bad, what in (([0.0, np.nan], "NaN"), ([0.0, np.inf], "inf")):
+            with pytest.raises(InvalidValueError, match=rf"softmax: argument 'x' contains {what} at index 1"):
                 prob.softmax(bad)
+            with pytest.raises(InvalidValueError, match=rf"logsumexp: argument 'x' contains {what}"):
+                prob.logsumexp(bad)
+        assert issubclass(InvalidValueError, LLMMathError) and issubclass(InvalidValueError, ValueError)
         with pytest.raises(InvalidValueError, match="temperature"):
             prob.softmax([1.0, 2.0], temperature=-0.5)
         with pytest.raises(InvalidValueError, match="axis"):
@@ -200,6 +203,13 @@ class TestSigmoid:
         np.testing.assert_allclose(prob.sigmoid(x), prob.softmax(np.stack([x, 0 * x], -1))[:, 0],
                                    rtol=1e-14)
 
+    def test_refuses_nan_and_non_numbers(self):
+        for f in (prob.sigmoid, prob.log_sigmoid):
+            with pytest.raises(InvalidValueError, match=rf"{f.__name__}: argument 'x' contains NaN"):
+                f([0.0, np.nan])
+            with pytest.raises(TypeError, match=rf"{f.__name__}: argument 'x'"):
+                f("abc")
+
     def test_mpmath(self):
         for v in (-30.0, -0.1, 2.5, 40.0):
             with mpmath.workdps(50):
@@ -238,7 +248,7 @@ class TestMLE:
             prob.categorical_mle([1, -1])
         assert prob.categorical_mle([0, 0], alpha=1.0).tolist() == [0.5, 0.5]
         # counts near the float limit: the total would overflow without rescaling
-        np.testing.assert_allclose(prob.categorical_mle([1.5e308, 1.5e308, 0.0]), [0.5, 0.5, 0.0])
+        np.testing.assert_allclose(prob.categorical_mle([1.5e308, 1.5e308, 0.0]), [0.5, 0.5, 0.0], rtol=1e-15, atol=0)
 
     def test_gaussian_matches_scipy_norm_fit(self, rng):
         x = rng.normal(3.0, 2.0, size=500)
@@ -253,8 +263,17 @@ class TestMLE:
         fit = prob.gaussian_mle(x, axis=1)
         np.testing.assert_allclose(fit.variance, x.var(axis=1), rtol=1e-13)
         big = prob.gaussian_mle([1.5e308, 1.7e308])
-        assert big.mean == pytest.approx(1.6e308) and big.variance == np.inf
+        assert big.mean == pytest.approx(1.6e308, rel=1e-15) and big.variance == np.inf
         assert prob.gaussian_mle([2.0, 2.0, 2.0]).variance == 0.0
+
+    def test_gaussian_refuses_empty_and_non_finite(self):
+        with pytest.raises(InvalidValueError, match="gaussian_mle: argument 'x' is empty"):
+            prob.gaussian_mle([])
+        for bad, what in (([1.0, np.nan], "NaN"), ([1.0, np.inf], "inf")):
+            with pytest.raises(InvalidValueError, match=rf"gaussian_mle: argument 'x' contains {what}"):
+                prob.gaussian_mle(bad)
+        with pytest.raises(InvalidValueError, match="'axis'=2"):
+            prob.gaussian_mle([1.0, 2.0], axis=2)
 
     def test_log_likelihood_chain_rule(self):
         # P(x1, x2, x3) = P(x1) P(x2 | x1) P(x3 | x1, x2), one row per factor
@@ -263,7 +282,7 @@ class TestMLE:
         expected = math.log(0.5) + math.log(0.8) + math.log(0.25)
         assert prob.categorical_log_likelihood(rows, obs) == pytest.approx(expected, rel=1e-15)
         iid = st.multinomial(3, [0.5, 0.3, 0.2]).logpmf([1, 1, 1]) - math.log(6)  # one ordering
-        assert prob.categorical_log_likelihood([0.5, 0.3, 0.2], [0, 1, 2]) == pytest.approx(iid)
+        assert prob.categorical_log_likelihood([0.5, 0.3, 0.2], [0, 1, 2]) == pytest.approx(iid, rel=1e-13)
         assert prob.categorical_log_likelihood([1.0, 0.0], [1]) == -math.inf
         with pytest.raises(InvalidValueError):
             prob.categorical_log_likelihood([0.5, 0.5], [2])
@@ -297,7 +316,7 @@ class TestBayes:
 
     def test_broadcast_and_errors(self):
         out = prob.bayes_posterior([0.5, 0.5], [[1.0, 3.0], [1.0, 1.0]])
-        np.testing.assert_allclose(out, [[0.25, 0.75], [0.5, 0.5]])
+        np.testing.assert_allclose(out, [[0.25, 0.75], [0.5, 0.5]], rtol=1e-15, atol=0)
         with pytest.raises(InvalidValueError, match="evidence"):
             prob.bayes_posterior([1.0, 0.0], [0.0, 1.0])
         with pytest.raises(InvalidValueError, match="prior"):

@@ -136,8 +136,15 @@ def ngram_nll(train_ids: Any, ids: Any, order: int) -> np.ndarray:
     """
     from llmmath.ngram import NGramLM
 
-    return NGramLM(order, smoothing="kneser_ney").fit(np.asarray(train_ids)).nll(
-        np.asarray(ids))[1:]
+    op = "ngram_nll"
+    checked = []
+    for name, value, least in (("train_ids", train_ids, 1), ("ids", ids, 2)):
+        arr = np.asarray(value)
+        if arr.ndim != 1 or arr.dtype.kind not in "iu" or len(arr) < least:
+            raise InvalidValueError(f"{op}: argument '{name}' must be a 1-D integer array of at "
+                                    f"least {least} token id(s); got {describe(arr)}.")
+        checked.append(arr)
+    return NGramLM(order, smoothing="kneser_ney").fit(checked[0]).nll(checked[1])[1:]
 
 
 @dataclass(frozen=True)
