@@ -25,6 +25,9 @@ import html
 import io
 import math
 import os
+import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +56,7 @@ __all__ = [
     "lesson_href",
     "matrix_table",
     "pct",
+    "sci",
     "show",
 ]
 
@@ -77,7 +81,7 @@ STYLE: dict[str, Any] = {
 }
 
 _FIG_SIZE = (5.0, 3.2)  # inches; about 500 x 320 CSS pixels
-_PNG_DPI = 150  # 1.5 times the display size: sharp on high-density screens, quick to redraw
+_PNG_DPI = 120  # 1.2 times the display size: crisp on laptop screens, readable on dense ones, quick
 
 
 # --------------------------------------------------------------------- links
@@ -153,13 +157,28 @@ _BADGE = {
     "unverifiable": ("neutral", "? Unverifiable"),
 }
 
+_MARKDOWN_SPECIALS = str.maketrans({c: "\\" + c for c in "\\`*_^~$"})
+
+
+def _plain(text: str) -> str:
+    r"""Text shown as it is inside ``mo.md``: no Markdown, no HTML, no LaTeX.
+
+    Ledger texts are plain text with formulas such as ``x**2``, ``e^{x²}`` or
+    ``U_r``, which Markdown would turn into bold, superscripts or emphasis.
+
+    >>> print(_plain("x**2 < 1"))
+    x\*\*2 &lt; 1
+    """
+    return html.escape(text, quote=False).translate(_MARKDOWN_SPECIALS)
+
 
 def claim_badge(claim_id: str) -> mo.Html:
     """The ledger's verdict on a number stated in the syllabus.
 
     Reads ``llmmath.ledger.get_claim(claim_id)``. A verified claim shows as a
     green badge; an erratum shows what the syllabus states, the correct value
-    and why; an unverifiable claim says so.
+    and why; an unverifiable claim says so. The source line names the syllabus
+    page (numbered from 1, in the order of its files) and the section.
 
     Raises
     ------
@@ -181,12 +200,14 @@ def claim_badge(claim_id: str) -> mo.Html:
             f"expected one of {sorted(_BADGE)}."
         )
     kind, label = _BADGE[claim.status]
-    lines = [f"**{label}** · claim `{claim.id}` · source: {claim.source}", "",
-             f"The syllabus states: {claim.stated}"]
-    if claim.status == "erratum":
-        lines += ["", f"Correct: {claim.correct}"]
+    page = int(claim.file) + 1 if str(claim.file).isdigit() else claim.file
+    lines = [f"**{label}** · the syllabus states: {_plain(claim.stated)}"]
+    if claim.status == "erratum" and claim.correct:
+        lines += ["", f"**Correct:** {_plain(claim.correct)}"]
+    details = f"claim `{claim.id}` · syllabus page {page}, § {_plain(claim.locator)}"
     if claim.explanation:
-        lines += ["", f"<small>{claim.explanation}</small>"]
+        details += f" · {_plain(claim.explanation)}"
+    lines += ["", f"<small>{details}</small>"]
     return mo.callout(mo.md("\n".join(lines)), kind=kind)
 
 
@@ -216,6 +237,22 @@ def fmt(x: Any, digits: int = 3) -> str:
     if text.startswith("-") and float(text) == 0.0:
         text = text[1:]
     return text
+
+
+def sci(x: Any, digits: int = 2) -> str:
+    r"""A number in scientific notation as LaTeX, for use inside ``$...$``.
+
+    Python's ``9.54e-07`` reads as a subtraction in a formula; this gives
+    ``9.54 \cdot 10^{-7}``.
+
+    >>> sci(0.25 ** 10), sci(-1234.5, 1), sci(0.5)
+    ('9.54 \\cdot 10^{-7}', '-1.2 \\cdot 10^{3}', '5.00 \\cdot 10^{-1}')
+    """
+    x = float(x)
+    if x == 0.0 or not math.isfinite(x):
+        return fmt(x, digits)
+    mantissa, exponent = f"{x:.{digits}e}".split("e")
+    return f"{mantissa} \\cdot 10^{{{int(exponent)}}}"
 
 
 def pct(x: Any, digits: int = 1) -> str:
@@ -275,7 +312,9 @@ def figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = _FIG_SIZE
     """A new figure in the course style and its axes: ``fig, ax = kit.figure()``.
 
     Built without pyplot (no global figure registry, nothing to close), so a
-    lesson that redraws on every slider move does not leak memory.
+    lesson that redraws on every slider move does not leak memory. The figure
+    remembers where it was made, so that :func:`show` can reuse the layout of
+    the previous drawing made there.
     """
     import matplotlib as mpl
     from matplotlib.figure import Figure
@@ -283,6 +322,9 @@ def figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = _FIG_SIZE
     with mpl.rc_context(STYLE):
         fig = Figure(figsize=size, layout="constrained")
         axes = fig.subplots(nrows, ncols, **kwargs)
+    caller = sys._getframe(1)
+    fig._llmmath_slot = (caller.f_code.co_filename, caller.f_lineno, tuple(size), nrows,
+                         ncols, repr(sorted(kwargs.items())))
     return fig, axes
 
 
@@ -307,13 +349,175 @@ def heatmap(ax: Axes, m: Any, row_labels: Sequence[str], col_labels: Sequence[st
     return image
 
 
+# Laying a figure out (matplotlib's constrained layout) costs about as much as
+# drawing it. A lesson redraws the same figure on every slider move, and most
+# moves leave every piece of text that the layout depends on unchanged: then the
+# axes can go exactly where the last layout put them. The cache maps a figure's
+# place of creation to the axes positions of its last layout and the text
+# signature measured at those positions.
+_LAYOUTS: OrderedDict[tuple, tuple[list, tuple]] = OrderedDict()
+_LAYOUTS_LOCK = threading.Lock()
+_LAYOUTS_MAX = 256
+
+
+def _text_key(text: Any) -> Any:
+    """What of a title or axis label matters to the layout: its thickness only.
+
+    The layout ignores the length of titles and axis labels (matplotlib
+    collapses it), so plain one-line texts of one size are interchangeable;
+    mathtext and multi-line texts are compared in full.
+    """
+    content = text.get_text() if text.get_visible() else ""
+    if not content:
+        return None
+    if "$" in content or "\n" in content:
+        return content, text.get_fontsize()
+    return text.get_fontsize(), text.get_rotation()
+
+
+def _layout_signature(fig: Figure) -> tuple:
+    """Every text of ``fig`` whose size the layout depends on, at the current positions.
+
+    Tick labels are compared exactly (their widths set the margins); titles and
+    axis labels by :func:`_text_key`; a legend anchored outside its axes by its
+    texts. Texts drawn inside the axes (heatmap values, annotations) do not
+    move the layout and are left out.
+    """
+    parts: list[Any] = [tuple(fig.get_size_inches())]
+    for ax in fig.axes:
+        ax.apply_aspect()
+        axis_parts: list[Any] = []
+        for axis in (ax.xaxis, ax.yaxis):
+            if not (ax.axison and axis.get_visible()):
+                axis_parts.append(None)
+                continue
+            ticks = axis._update_ticks()  # the ticks that will be drawn, at this size
+            labels = tuple(
+                (t.label1.get_text() if t.label1.get_visible() else None,
+                 t.label2.get_text() if t.label2.get_visible() else None)
+                for t in ticks)
+            style = (ticks[0].label1.get_fontsize(), ticks[0].label1.get_rotation()) \
+                if ticks else None
+            axis_parts.append((labels, style, _text_key(axis.label),
+                               axis.get_offset_text().get_text(), axis.get_label_position()))
+        titles = tuple(_text_key(t) for t in (ax.title, ax._left_title, ax._right_title))
+        legend = ax.get_legend()
+        outside = None
+        if legend is not None and legend.get_bbox_to_anchor() is not ax.bbox:
+            outside = tuple(t.get_text() for t in legend.get_texts())
+        parts.append((ax.get_label(), ax.get_visible(), str(ax.get_aspect()),
+                      tuple(axis_parts), titles, outside, _stray_texts(ax)))
+    parts.append(tuple(t.get_text() for t in fig.texts))
+    parts.append(len(fig.legends))
+    return tuple(parts)
+
+
+def _stray_texts(ax: Axes) -> tuple:
+    """Texts that may lie outside the axes (they can widen the layout): their content.
+
+    A text placed in data coordinates inside the axes limits, or in axes
+    coordinates inside the unit square, cannot move the layout.
+    """
+    from matplotlib.text import Annotation
+
+    (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+    stray = []
+    for text in ax.texts:
+        if not text.get_visible():
+            continue
+        if isinstance(text, Annotation):
+            coords = text.anncoords if isinstance(text.anncoords, str) else None
+            (x, y), inside = text.xyann, None
+        else:
+            transform = text.get_transform()
+            coords = "data" if transform == ax.transData else \
+                "axes fraction" if transform == ax.transAxes else None
+            (x, y), inside = text.get_position(), None
+        if coords == "data":
+            inside = x0 <= x <= x1 and y0 <= y <= y1
+        elif coords == "axes fraction":
+            inside = 0 <= x <= 1 and 0 <= y <= 1
+        if not inside:
+            stray.append((text.get_text(), coords, x, y))
+    return tuple(stray)
+
+
+def _positions(fig: Figure) -> list:
+    return [ax.get_position(original=True).frozen() for ax in fig.axes]
+
+
+def _place(fig: Figure) -> tuple | None:
+    """Put the axes where the last layout made at the same place put them, if it fits.
+
+    Returns the cache key when ``fig`` still needs its layout computed (the key
+    then receives the result), ``None`` when no layout is needed or possible.
+    """
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    slot = getattr(fig, "_llmmath_slot", None)
+    if slot is None or not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
+        return None
+    with _LAYOUTS_LOCK:
+        last = _LAYOUTS.get(slot)
+    if last is not None and len(last[0]) == len(fig.axes):
+        defaults = _positions(fig)
+        in_layout = [ax.get_in_layout() for ax in fig.axes]
+        _move(fig, last[0], in_layout)
+        if _layout_signature(fig) == last[1]:
+            fig.set_layout_engine(None)        # the texts are those the layout was made for
+            return None
+        _move(fig, defaults, in_layout)        # back to the grid: the layout starts afresh
+    return slot
+
+
+def _move(fig: Figure, positions: list, in_layout: list[bool]) -> None:
+    for ax, pos, flag in zip(fig.axes, positions, in_layout, strict=True):
+        ax.set_position(pos)
+        ax.set_in_layout(flag)                 # set_position takes the axes out of the layout
+
+
+def _remember(slot: tuple, fig: Figure) -> None:
+    entry = (_positions(fig), _layout_signature(fig))
+    with _LAYOUTS_LOCK:
+        _LAYOUTS[slot] = entry
+        _LAYOUTS.move_to_end(slot)
+        while len(_LAYOUTS) > _LAYOUTS_MAX:
+            _LAYOUTS.popitem(last=False)
+
+
 def show(fig: Figure, alt: str = "figure") -> mo.Html:
-    """Render ``fig`` as a sharp PNG at its natural size (shrinks on narrow screens)."""
+    """Render ``fig`` as a sharp PNG at its natural size (shrinks on narrow screens).
+
+    A figure made by :func:`figure` reuses the layout of the previous figure
+    made at the same place when all the text the layout depends on is the same
+    (see :func:`_layout_signature`); otherwise matplotlib lays it out afresh.
+    The image is the same either way, pixel for pixel.
+
+    >>> def draw(tau):
+    ...     fig, ax = figure(size=(3.0, 2.0))
+    ...     ax.plot(np.linspace(0.0, 1.0, 9) * tau)
+    ...     ax.set_ylim(0.0, 2.0)
+    ...     ax.set_title(f"τ = {tau}")
+    ...     return fig
+    >>> first = draw(1.0); _ = show(first)
+    >>> second = draw(1.5); _ = show(second)   # same ticks, a title of the same size
+    >>> type(first.get_layout_engine()).__name__, second.get_layout_engine()
+    ('ConstrainedLayoutEngine', None)
+    """
     import matplotlib as mpl
 
     buffer = io.BytesIO()
     with mpl.rc_context(STYLE):
+        try:
+            slot = _place(fig)
+        except Exception:  # pragma: no cover - never let the shortcut break a plot
+            slot = None
         fig.savefig(buffer, format="png", dpi=_PNG_DPI)
+        if slot is not None:
+            try:
+                _remember(slot, fig)
+            except Exception:  # pragma: no cover
+                pass
     width = round(fig.get_figwidth() * 100)
     return mo.image(buffer.getvalue(), alt=alt, width=width,
                     style={"max-width": "100%", "height": "auto"})

@@ -52,9 +52,9 @@ def _(kit):
         r"\operatorname{GELU}(x) &= x\,\Phi(x), & \operatorname{GELU}'(x) &= \Phi(x) + x\,\varphi(x)"
         r"\end{aligned}",
         caption=(
-            "[x > 0] is 1 when x > 0 and 0 otherwise (at exactly 0 the derivative does not "
-            "exist; 0 is the usual convention). Φ and φ are the standard normal CDF and "
-            "density. GPT-2 and most current transformers use GELU."
+            r"$[x > 0]$ is 1 when $x > 0$ and 0 otherwise (at exactly 0 the derivative does "
+            r"not exist; 0 is the usual convention). $\Phi$ and $\varphi$ are the standard "
+            r"normal CDF and density. GPT-2 and most current transformers use GELU."
         ),
     )
     return
@@ -297,7 +297,7 @@ def _(kit):
     kit.check_yourself(
         f"A gradient crosses {_d} sigmoid layers, each at the sigmoid's steepest point, and "
         f"the weights are exactly 1. By what factor has it shrunk?",
-        f"By $0.25^{{{_d}}} = {0.25 ** _d:.2e}$: about a millionth. Away from $x = 0$ each "
+        f"By $0.25^{{{_d}}} = {kit.sci(0.25 ** _d)}$: about a millionth. Away from $x = 0$ each "
         f"factor is smaller still, so this is the best case.",
     )
     return

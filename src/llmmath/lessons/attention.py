@@ -50,8 +50,8 @@ def _(kit):
         r"\operatorname{Attention}(Q, K, V) = "
         r"\operatorname{softmax}\!\left(\frac{Q K^{\top}}{\sqrt{d_k}}\right) V",
         caption=(
-            "Q holds one query row per position, K one key row per position, V one "
-            "value row per position; d_k is the width of queries and keys. The "
+            "$Q$ holds one query row per position, $K$ one key row per position, $V$ one "
+            "value row per position; $d_k$ is the width of queries and keys. The "
             "softmax runs along each row, that is, over the keys."
         ),
     )
@@ -68,7 +68,7 @@ def _(V, d_k, kit, mo, tokens):
     ## The example
 
     {len(tokens)} tokens, queries and keys of width $d_k = {d_k}$. The query
-    and key numbers are the ones used on the course page; that page gives no
+    and key numbers are the ones used in the syllabus; it gives no
     values, so the matrix $V$ is our own choice. Each value row is easy to
     follow: {_carries}; so an output row can be read straight off its
     attention weights.
@@ -255,7 +255,7 @@ def _(kit, mo, row0_exp, row0_shown, scaled, tokens, weights):
     {kit.matrix_table(weights, tokens, tokens, digits=3, corner="query ↓ key →")}
 
     Every row sums to one: {", ".join(kit.fmt(r, 6) for r in weights.sum(axis=-1))}.
-    The course page works out the same first row by hand; the claims ledger
+    The syllabus works out the same first row by hand; the claims ledger
     checked its rounding:
     """)
     return

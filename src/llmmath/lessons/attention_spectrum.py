@@ -34,7 +34,7 @@ def _(kit, mo):
     the same averaging is applied again and again. Do the tokens' vectors
     blur into one? How fast? Which positions end up with the most weight?
     The eigenvalues of the matrix answer all three, and they also show two
-    places where the course page overstates things. The lesson
+    places where the syllabus overstates things. The lesson
     [Attention as matrix operations]({kit.lesson_href("attention")}) builds
     the matrix; here we study it.
     """)
@@ -48,12 +48,13 @@ def _(kit):
         r"A^n \xrightarrow[n \to \infty]{} \mathbf{1}\,\pi, \qquad "
         r"\text{gap} = 1 - |\lambda_2|",
         caption=(
-            "A is an n × n row-stochastic matrix (entries ≥ 0, rows summing to 1) and 1 the "
-            "all-ones column. The first equation says 1 is an eigenvalue with eigenvector 1. "
-            "π is a row vector of probabilities, the stationary distribution: one more "
-            "application of A leaves it unchanged. When all entries are positive, every row "
-            "of A^n tends to π, and the distance shrinks roughly like |λ₂|^n, where λ₂ is the "
-            "eigenvalue of second-largest modulus."
+            r"$A$ is an $n \times n$ row-stochastic matrix (entries $\ge 0$, rows summing "
+            r"to 1) and $\mathbf{1}$ the all-ones column. The first equation says 1 is an "
+            r"eigenvalue with eigenvector $\mathbf{1}$. $\pi$ is a row vector of "
+            r"probabilities, the stationary distribution: one more application of $A$ "
+            r"leaves it unchanged. When all entries are positive, every row of $A^n$ tends "
+            r"to $\pi$, and the distance shrinks roughly like $|\lambda_2|^n$, where "
+            r"$\lambda_2$ is the eigenvalue of second-largest modulus."
         ),
     )
     return
@@ -62,7 +63,7 @@ def _(kit):
 @app.cell(hide_code=True)
 def _(A, mo):
     mo.md(f"""
-    ## The course's worked example
+    ## The worked example
 
     The same queries and keys as in the attention lesson give a
     {A.shape[0]} × {A.shape[1]} attention matrix (the values do not matter
@@ -253,7 +254,7 @@ def _(T, kit, mo, powers):
         _ax.set_xticks(range(T))
         _ax.set_yticks(range(T))
         _ax.tick_params(length=0, labelsize=7)
-        _ax.set_title(f"A^{_n}")
+        _ax.set_title(f"$A^{{{_n}}}$")
     _ax.set_xlabel("key position")
     _axes[0].set_ylabel("query position")
     mo.vstack([
@@ -276,8 +277,8 @@ def _(mo):
 
     With the mask, token 0 sees only itself, so row 0 of $A$ is
     $(1, 0, \dots, 0)$: a walk that reaches position 0 stays there forever.
-    Every other row gives some weight to earlier positions, so a walk can
-    only move left, and sooner or later it arrives at 0. The stationary
+    Every other row gives some weight to earlier positions and none to later
+    ones, so a walk never moves right, and sooner or later it arrives at 0. The stationary
     distribution is therefore $\pi = (1, 0, \dots, 0)$, and every row of
     $A^n$ tends to it. The matrix is lower triangular, so its eigenvalues
     are its diagonal entries: $A_{00} = 1$ and the weights each later token
@@ -316,7 +317,7 @@ def _(mo, patterns):
     mo.md(rf"""
     ## Two errata: the gap is not focus, and $|\lambda|$ can be 1
 
-    The course page says the other eigenvalues all have $|\lambda_i| < 1$,
+    The syllabus says the other eigenvalues all have $|\lambda_i| < 1$,
     and that a larger spectral gap means more focused attention. The ledger
     marks both statements as errata. {len(patterns)} small attention patterns
     show why:
@@ -501,21 +502,28 @@ def test_stationary_by_power_iteration(A, eig, gap, np, pi):
 
 
 @app.cell
-def test_live_matrix_and_gap(A_live, T, Z, causal, gap_live, np, row_distance, sharpness):
+def test_live_matrix_and_gap(
+    A_live, T, Z, causal, eig_live, gap_live, np, row_distance, sharpness
+):
     _b = sharpness.value
     for _i in range(T):
         _cols = range(_i + 1) if causal.value else range(T)
         _e = {_j: np.exp(_b * Z[_i, _j]) for _j in _cols}
         for _j in range(T):
             assert abs(A_live[_i, _j] - _e.get(_j, 0.0) / sum(_e.values())) < 1e-12
-    # the characteristic polynomial by Faddeev-LeVerrier (traces only), then its roots
+    # the characteristic polynomial by Faddeev-LeVerrier (traces only): every eigenvalue
+    # shown is one of its roots, and together they give its trace and determinant (at
+    # beta = 0 the root 0 is multiple, so roots are checked, not recomputed from it)
     _c, _M = [1.0], np.zeros((T, T))
     for _k in range(1, T + 1):
         _M = A_live @ _M + _c[-1] * np.eye(T)
         _c.append(-np.trace(A_live @ _M) / _k)
-    _moduli = np.sort(np.abs(np.roots(_c)))[::-1]
-    assert abs(_moduli[0] - 1.0) < 1e-8
-    assert abs(gap_live - (1.0 - _moduli[1])) < 1e-6
+    for _lam in eig_live:
+        assert abs(np.polyval(_c, _lam)) < 1e-9, _lam
+    assert abs(np.sum(eig_live) - np.trace(A_live)) < 1e-9
+    assert abs(np.prod(eig_live) - (-1) ** T * _c[-1]) < 1e-9
+    assert abs(eig_live[0] - 1.0) < 1e-9 and np.all(np.diff(np.abs(eig_live)) <= 1e-12)
+    assert abs(gap_live - (1.0 - abs(eig_live[1]))) < 1e-9
     # row distances from an independent matrix power; pi as the limit of A^n
     _P = np.linalg.matrix_power(A_live, 7)
     _pi = np.linalg.matrix_power(A_live, 2000)[0]

@@ -52,9 +52,10 @@ def _(kit):
         r"z = XW_1 + b_1,\quad h = \tanh z,\quad \hat y = hW_2 + b_2,\quad "
         r"L = \frac{1}{N}\sum_{n}(\hat y_n - y_n)^2",
         caption=(
-            "X holds N examples as rows (N × d), W₁ is d × H and b₁ has H entries: the first "
-            "layer. tanh acts on every entry. W₂ is H × 1 and b₂ one number: the second layer, "
-            "which predicts ŷ. The loss L is the mean squared error against the targets y."
+            r"$X$ holds $N$ examples as rows ($N \times d$), $W_1$ is $d \times H$ and $b_1$ "
+            r"has $H$ entries: the first layer. $\tanh$ acts on every entry. $W_2$ is "
+            r"$H \times 1$ and $b_2$ one number: the second layer, which predicts $\hat y$. "
+            r"The loss $L$ is the mean squared error against the targets $y$."
         ),
     )
     return
@@ -495,8 +496,8 @@ def _(h, kit, np):
         f"Its local derivative is $1 - h^2$, near 0 when $|h|$ is near 1 (tanh is flat "
         f"there), and every path through the unit is multiplied by it. In our network the "
         f"largest $|h|$ is {kit.fmt(_sat, 3)}, giving a slope of "
-        f"{kit.fmt(1 - _sat**2, 3)}. The lesson on activations follows this effect through "
-        f"many layers.",
+        f"{kit.fmt(1 - _sat**2, 3)}. [The lesson on activations]"
+        f"({kit.lesson_href('activations')}) follows this effect through many layers.",
     )
     return
 

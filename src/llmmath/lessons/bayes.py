@@ -47,9 +47,10 @@ def _(kit):
         r"P(h \mid D) = \frac{P(D \mid h)\,P(h)}{P(D)}, \qquad "
         r"P(D) = \sum_{h'} P(D \mid h')\,P(h')",
         caption=(
-            "h is a hypothesis, D the data. P(h) is the prior (belief before the data), "
-            "P(D | h) the likelihood (how well h explains the data), P(h | D) the posterior. "
-            "The evidence P(D) only rescales the posterior so that it sums to 1."
+            r"$h$ is a hypothesis, $D$ the data. $P(h)$ is the prior (belief before the "
+            r"data), $P(D \mid h)$ the likelihood (how well $h$ explains the data), "
+            r"$P(h \mid D)$ the posterior. The evidence $P(D)$ only rescales the posterior "
+            r"so that it sums to 1."
         ),
     )
     return
@@ -199,7 +200,7 @@ def _(Phi, degree, kit, mo, noise_std, x_train):
 def _(mo):
     prior_width = mo.ui.slider(
         steps=[0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0, 1000.0],
-        value=1.0, show_value=True, label="prior width σ_p", debounce=False,
+        value=1.0, show_value=True, label="prior width σₚ", debounce=False,
     )
     prior_width
     return (prior_width,)
@@ -235,7 +236,7 @@ def _(Phi, features, kit, mo, noise_std, np, post, prior_width, w_map, w_mle,
              for name, w in (("map", w_map), ("mle", w_mle))}
     mo.vstack([
         mo.md(f"""
-        σ_p = {kit.fmt(prior_width.value, 2)} gives $\\lambda = \\sigma^2/\\sigma_p^2 =
+        $\\sigma_p$ = {kit.fmt(prior_width.value, 2)} gives $\\lambda = \\sigma^2/\\sigma_p^2 =
         {kit.fmt(post.ridge_lambda, 5)}$ &nbsp;·&nbsp; largest difference between the MAP
         weights and the ridge weights: {np.max(np.abs(w_map - w_ridge)):.1e} &nbsp;·&nbsp;
         ‖w‖: {kit.fmt(np.linalg.norm(w_map), 2)} (MAP) against
@@ -335,7 +336,7 @@ def _(mo):
     ### Monte Carlo dropout
 
     Gal and Ghahramani (2016) suggested leaving dropout **on** at test time,
-    running the network $T$ times and reading the spread of the answers as a
+    running the network $M$ times and reading the spread of the answers as a
     measure of uncertainty, with the average as the prediction. Under the
     assumptions of their paper this is approximate inference in a Bayesian
     network with a particular variational posterior, and the average over
@@ -380,7 +381,7 @@ def _(Tensor, drop_p, mo, net, no_grad, np):
     n_passes = 200
     mc_seed = 7
     with no_grad():
-        _x = Tensor(np.tile(x_grid, n_passes)[:, None])              # (T * G, 1)
+        _x = Tensor(np.tile(x_grid, n_passes)[:, None])              # (M * G, 1)
         passes = net(_x, np.random.default_rng(mc_seed), drop_p).data.reshape(n_passes, -1)
         plain = net(Tensor(x_grid[:, None]), None, 0.0).data[:, 0]   # dropout off
     mo.show_code()
@@ -390,7 +391,7 @@ def _(Tensor, drop_p, mo, net, no_grad, np):
 @app.cell(hide_code=True)
 def _(mo, n_passes):
     n_used = mo.ui.slider(steps=[1, 2, 5, 10, 20, 50, 100, n_passes], value=50,
-                          show_value=True, label="passes T", debounce=False)
+                          show_value=True, label="passes M", debounce=False)
     n_used
     return (n_used,)
 
@@ -450,7 +451,7 @@ def _(kit, mo):
         mo.md(r"""
         ## Other Bayesian readings
 
-        The course page lists two more. Both are descriptions or research
+        The syllabus lists two more. Both are descriptions or research
         hypotheses, with no number to check: the usual reward model of
         RLHF is fitted by maximum likelihood on pairwise preferences, and
         in-context learning as implicit Bayesian inference is a hypothesis
@@ -471,7 +472,7 @@ def _(kit, p_flag, prob):
         f"(catches {kit.pct(p_flag[0], 0)}, false alarms on {kit.pct(p_flag[1], 0)}) flags a "
         f"text. How likely is it machine-written?",
         f"$\\frac{{{p_flag[0]} \\times {_rate}}}{{{p_flag[0]} \\times {_rate} + {p_flag[1]} "
-        f"\\times {1 - _rate}}} = {kit.pct(_post[0])}$. Most flags are false alarms: there are "
+        f"\\times {1 - _rate}}}$ = {kit.pct(_post[0])}. Most flags are false alarms: there are "
         f"far more human texts to flag by mistake.",
     )
     return

@@ -49,9 +49,10 @@ def _(kit):
         r"L = -\log p_c, \quad p = \operatorname{softmax}(z) \qquad\Longrightarrow\qquad "
         r"\frac{\partial L}{\partial z_i} = p_i - y_i",
         caption=(
-            "z are the logits, c the index of the correct class and y its one-hot vector "
-            "(y_c = 1, every other entry 0). The gradient is p − y: the probability of each "
-            "wrong class, and the probability of the correct class minus one."
+            "$z$ are the logits, $c$ the index of the correct class and $y$ its one-hot "
+            "vector ($y_c = 1$, every other entry 0). The gradient is $p - y$: the "
+            "probability of each wrong class, and the probability of the correct class "
+            "minus one."
         ),
     )
     return
@@ -216,7 +217,7 @@ def _(c, calculus, mo, np, prob, scale, z):
         _dL_dp = np.zeros_like(zs)
         _dL_dp[c] = -1.0 / p_naive[c]
         grad_naive = (np.diag(p_naive) - np.outer(p_naive, p_naive)).T @ _dL_dp
-        # the course snippet's guard: -log(p_c + 1e-9)
+        # the syllabus snippet's guard: -log(p_c + 1e-9)
         loss_guarded = -np.log(p_naive[c] + 1e-9)
     # fused: log-sum-exp for the loss, p - y for the gradient
     loss_fused = float(prob.logsumexp(zs) - zs[c])
@@ -226,8 +227,21 @@ def _(c, calculus, mo, np, prob, scale, z):
 
 
 @app.cell(hide_code=True)
-def _(grad_fused, grad_naive, kit, loss_fused, loss_guarded, loss_naive, math, mo, np, scale):
+def _(
+    classes,
+    grad_fused,
+    grad_naive,
+    kit,
+    loss_fused,
+    loss_guarded,
+    loss_naive,
+    math,
+    mo,
+    np,
+    scale,
+):
     _cap = -math.log(1e-9)
+    _try_scale = 100  # one of the slider's steps
     _cols = ["loss"] + [f"∂L/∂z{k}" for k in range(len(grad_fused))]
     _table = kit.matrix_table(
         np.array([[loss_naive, *grad_naive], [loss_fused, *grad_fused]]),
@@ -240,12 +254,13 @@ def _(grad_fused, grad_naive, kit, loss_fused, loss_guarded, loss_naive, math, m
     useless; when the correct class falls far behind, its probability underflows to 0
     and the naive loss is $\\infty$. The fused version stays exact at every scale.
 
-    The course's NumPy snippet guards the logarithm with $-\\log(p_c + 10^{{-9}})$: here
+    The syllabus's NumPy snippet guards the logarithm with $-\\log(p_c + 10^{{-9}})$: here
     that gives {kit.fmt(loss_guarded, 4)}. The guard hides the infinity but caps the loss
     at $-\\log 10^{{-9}} \\approx {kit.fmt(_cap, 2)}$: once $p_c$ is far below
     $10^{{-9}}$ the loss sits at the cap, however wrong the model is, and no longer
     responds to the logits. Its gradient is then zero exactly where the model most needs
-    one. (Try target class 3 with the logits multiplied by 100.)
+    one. (Try {classes[-1]} as the correct class with the logits multiplied by
+    {_try_scale}.)
     """)
     return
 
@@ -258,7 +273,7 @@ def _(kit, mo, prob):
         mo.md(f"""
         The same snippet prints the loss for logits
         ({", ".join(kit.fmt(v, 1) for v in _logits)}) and target {_target}. Computed
-        stably, it is **{kit.fmt(_value, 4)}**; the page states a different value:
+        stably, it is **{kit.fmt(_value, 4)}**; the syllabus states a different value:
         """),
         kit.claim_badge("002-cross-entropy-example"),
     ])
@@ -308,13 +323,14 @@ def _(kit):
 
 
 @app.cell(hide_code=True)
-def _(kit, p):
+def _(kit):
+    _N = 8  # positions in a batch
     kit.check_yourself(
         "With the mean over a batch of $N$ positions as the loss (PyTorch's default), how "
         "does the gradient for one position change?",
         f"It is divided by $N$: each position contributes $(p - y)/N$. With one position, as "
         f"in the check above, autograd's `cross_entropy` returns $p - y$ itself; with "
-        f"{len(p)} identical positions each would get a quarter of it.",
+        f"{_N} positions each gets $(p - y)/{_N}$ of its own.",
     )
     return
 

@@ -95,7 +95,7 @@ def _(kit, mo, slope_autograd, slope_formula, slope_secant, tiny, x_at):
     the formula $2x + 3$ gives {kit.fmt(slope_formula, 6)}, and a forward secant
     with $h = {tiny:g}$ gives {kit.fmt(slope_secant, 6)} (off by
     {slope_secant - slope_formula:.1e}: the step is small but not zero).
-    The course's PyTorch snippet prints this slope too; the ledger agrees with it:
+    The syllabus's PyTorch snippet prints this slope too; the ledger agrees with it:
     """)
     return
 
@@ -169,6 +169,7 @@ def _(calculus, central, h, kit, mo, np, poly, secant, tangent, x0):
     _err.set_ylabel("|slope − dy/dx|")
     _err.set_title("error of the slope")
     _err.legend(loc="upper left")
+    _sqrt_eps = float(np.sqrt(np.finfo(float).eps))
     mo.vstack([
         kit.show(_fig, alt="the curve with its secant and tangent; the slope error against h"),
         mo.md(f"""
@@ -177,9 +178,10 @@ def _(calculus, central, h, kit, mo, np, poly, secant, tangent, x0):
         secant overshoots by {kit.fmt(secant - tangent, 6)}, which is $h$ itself. For a
         parabola the overshoot is exactly $h$: $\\big((x+h)^2 - x^2\\big)/h = 2x + h$.
         The central difference $\\big(f(x+h) - f(x-h)\\big)/2h$ gives {kit.fmt(central, 6)}
-        for any $h$. Below about $h = 10^{{-8}}$ the left side of the right panel rises
-        again: $f(x+h)$ and $f(x)$ agree in almost every digit, and their difference is
-        mostly rounding.
+        for any $h$. Below about $h = \\sqrt{{\\varepsilon}} \\approx {kit.sci(_sqrt_eps, 1)}$
+        ($\\varepsilon$ is the spacing of float64 numbers near 1) the forward errors on
+        the left of the right panel rise again: $f(x+h)$ and $f(x)$ agree in almost every
+        digit, and their difference is mostly rounding.
         """),
     ])
     return
@@ -222,13 +224,13 @@ def _(Value, mo, x_in, y_in):
     x = Value(x_in.value, label="x")
     y = Value(y_in.value, label="y")
     u = x * y
-    u.label = "u = x·y"
+    u.label = "u"
     w = y**2
-    w.label = "w = y²"
+    w.label = "w"
     v = u + w
-    v.label = "v = u + w"
+    v.label = "v"
     f = v.tanh()
-    f.label = "f = tanh(v)"
+    f.label = "f"
     f.backward()  # every node's .grad is now df/d(node)
     mo.show_code()
     return f, u, v, w, x, y
@@ -240,7 +242,8 @@ def _(f, kit, mo, u, v, w, x, y):
     _rows = [x, y, u, w, v, f]
     _table = kit.matrix_table(
         [[n.data, n.grad] for n in _rows],
-        [n.label for n in _rows], ["value", "gradient df/d(node)"], digits=4,
+        ["x", "y", "u = x·y", "w = y²", "v = u + w", "f = tanh v"],
+        ["value", "gradient df/d(node)"], digits=4,
     )
     mo.vstack([
         kit.show(_fig, alt="the computation graph of f with every value, local derivative "
@@ -321,7 +324,7 @@ def _(mo):
     $\lVert\nabla f\rVert$, when $\mathbf u$ points along $\nabla f$:
     the gradient is the direction of **steepest ascent**. Its negative is the
     direction of steepest descent, which is why training *subtracts* it.
-    One course page says the opposite; the ledger keeps the record:
+    One syllabus page says the opposite; the ledger keeps the record:
     """)
     return
 
@@ -378,7 +381,7 @@ def _(angles, f_xy, kit, mo, np, partial_x, partial_y, point, slopes):
     _dd.axhline(0, color="0.6", lw=0.8)
     _dd.set_xticks(range(0, 361, 90))
     _dd.set_xlabel("direction of u (degrees)")
-    _dd.set_ylabel("D_u f")
+    _dd.set_ylabel(r"$D_{\mathbf{u}} f$")
     _dd.set_title("rate of change along each direction")
     _dd.legend(loc="lower left", fontsize=8)
     _best = np.degrees(angles[int(np.argmax(slopes))])

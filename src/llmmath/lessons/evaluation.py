@@ -48,9 +48,9 @@ def _(kit):
         r"s^2 = \frac{1}{n-1}\sum_{i=1}^{n} (x_i - \bar x)^2, \qquad "
         r"\operatorname{SE}(\bar x) = \frac{s}{\sqrt{n}}",
         caption=(
-            "x_i are the n scores, x̄ their mean, s² the sample variance (n − 1 in the "
-            "denominator makes it unbiased) and SE the standard error: the typical distance "
-            "between the measured mean and the true one."
+            r"$x_i$ are the $n$ scores, $\bar x$ their mean, $s^2$ the sample variance "
+            r"($n - 1$ in the denominator makes it unbiased) and SE the standard error: the "
+            r"typical distance between the measured mean and the true one."
         ),
     )
     return
@@ -61,7 +61,7 @@ def _(mo):
     mo.md(r"""
     ## 1. Five scores
 
-    The course page works with five scores. Their mean, spread and standard
+    The syllabus works with five scores. Their mean, spread and standard
     error, and Student's t interval (which assumes the scores are normal):
     """)
     return
@@ -69,7 +69,7 @@ def _(mo):
 
 @app.cell
 def _(mo, np, stats):
-    scores = np.array([85, 88, 82, 90, 87]) / 100       # the course page's five scores
+    scores = np.array([85, 88, 82, 90, 87]) / 100       # the syllabus's five scores
     mean = scores.mean()
     sd = scores.std(ddof=1)                              # s, with n − 1
     se = sd / np.sqrt(len(scores))
@@ -183,7 +183,7 @@ def _(coverage, kit, mo, np, sizes):
     mo.hstack([
         kit.show(_fig, alt="coverage of the percentile bootstrap and t intervals against n"),
         mo.md(f"""
-        Normal data, {_first.n_datasets} data sets per point (bars: ±2
+        Normal data, {_first.n_datasets:,} data sets per point (bars: ±2
         standard errors). With n = {sizes[0]} the percentile bootstrap covers
         the true mean only **{kit.pct(_first.coverage, 0)}** of the time; the
         t interval keeps its promise at every n. The bootstrap's shortfall
@@ -217,7 +217,7 @@ def _(mo):
 def _(mean, mo, np, scores, sd, stats):
     counts = [5, 10, 20, 50, 100, 200, 500]
     _extra = np.random.default_rng(0).normal(mean, sd, counts[-1] - len(scores))
-    pool = np.concatenate([scores, _extra])              # the first five are the page's
+    pool = np.concatenate([scores, _extra])              # the first five: the syllabus's
     by_count = {}
     for _n in counts:
         _x = pool[:_n]
@@ -300,8 +300,8 @@ def _(kit):
         r"t_{\text{Welch}} = \frac{\bar a - \bar b}{\sqrt{s_a^2/n + s_b^2/n}}, \qquad "
         r"t_{\text{paired}} = \frac{\bar d}{s_d/\sqrt{n}}, \qquad "
         r"s_d^2 = s_a^2 + s_b^2 - 2\,\operatorname{cov}(a, b)",
-        caption="The covariance term is what pairing gains: the more the two models' "
-                "scores move together, the smaller s_d.",
+        caption=r"The covariance term is what pairing gains: the more the two models' "
+                r"scores move together, the smaller $s_d$.",
     )
     return
 
@@ -442,15 +442,22 @@ def _(kit, mcnemar, mo, np, right_a, right_b, unpaired):
 
 
 @app.cell(hide_code=True)
-def _(by_count, kit):
-    _w50 = by_count[50]["percentile"].high - by_count[50]["percentile"].low
-    _w200 = by_count[200]["percentile"].high - by_count[200]["percentile"].low
+def _(by_count, kit, pool):
+    _few, _many = 50, 200  # two of the slider's sizes, a factor 4 apart
+    _w_few = by_count[_few]["percentile"].high - by_count[_few]["percentile"].low
+    _w_many = by_count[_many]["percentile"].high - by_count[_many]["percentile"].low
+    _s_few, _s_many = pool[:_few].std(ddof=1), pool[:_many].std(ddof=1)
     kit.check_yourself(
         "You score a model on four times as many items. Roughly how does the width of its "
         "confidence interval change?",
         f"It halves: the standard error is s/√n, and √4 = 2. In section 4 the percentile "
-        f"interval is {kit.fmt(_w50, 4)} wide with 50 scores and {kit.fmt(_w200, 4)} with 200, "
-        f"a ratio of {kit.fmt(_w50 / _w200, 2)}.",
+        f"interval is {kit.fmt(_w_few, 4)} wide with {_few} scores and "
+        f"{kit.fmt(_w_many, 4)} with {_many}, a ratio of {kit.fmt(_w_few / _w_many, 2)}. "
+        f"It is not exactly 2 because s itself is an estimate: {kit.fmt(_s_few, 4)} from "
+        f"the first {_few} scores, {kit.fmt(_s_many, 4)} from the first {_many}, and "
+        f"2 × {kit.fmt(_s_few, 4)} / {kit.fmt(_s_many, 4)} = "
+        f"{kit.fmt(2 * _s_few / _s_many, 2)}; the bootstrap's own resampling noise does "
+        f"the rest.",
     )
     return
 
@@ -472,9 +479,10 @@ def _(coverage, kit, sizes):
 
 @app.cell(hide_code=True)
 def _(kit, mcnemar):
+    _extra = 50
     kit.check_yourself(
-        "In the McNemar example, what happens to the p-value if 50 more items are added that "
-        "both models get right?",
+        f"In the McNemar example, what happens to the p-value if {_extra} more items are "
+        f"added that both models get right?",
         f"Nothing: only the discordant items (b = {mcnemar.b}, c = {mcnemar.c}) enter the "
         "test. Items that both models get right, or both get wrong, cannot tell them apart.",
     )

@@ -46,10 +46,11 @@ def _(kit):
         r"H(p, q) = -\sum_x p(x)\log q(x), \qquad "
         r"\mathrm{KL}(p\,\|\,q) = \sum_x p(x)\log\frac{p(x)}{q(x)}",
         caption=(
-            "p is the true distribution, q a model of it. Entropy is the average surprise "
-            "under p; cross-entropy is the average surprise when outcomes come from p but are "
-            "scored with q; KL is the difference. By convention 0 log 0 = 0. With log base 2 "
-            "the unit is the bit, with the natural log the nat."
+            r"$p$ is the true distribution, $q$ a model of it. Entropy is the average "
+            r"surprise under $p$; cross-entropy is the average surprise when outcomes come "
+            r"from $p$ but are scored with $q$; KL is the difference. By convention "
+            r"$0 \log 0 = 0$. With log base 2 the unit is the bit, with the natural log the "
+            r"nat."
         ),
     )
     return
@@ -193,8 +194,8 @@ def _(coins, js_root, kit, kl_ab, kl_ac, kl_bc, mo):
         $\\mathrm{{KL}}(a\\|b) + \\mathrm{{KL}}(b\\|c) = {kit.fmt(kl_ab, 4)} + {kit.fmt(kl_bc, 4)}
         = {kit.fmt(kl_ab + kl_bc, 4)}$ nats. The square root of the Jensen–Shannon
         divergence is a true metric: {kit.fmt(js_root["ac"], 4)}
-        {"≤" if _holds else ">"} {kit.fmt(js_root["ab"], 4)} + {kit.fmt(js_root["bc"], 4)}. The course
-        pages call KL a distance twice; the ledger marks both as errata:
+        {"≤" if _holds else ">"} {kit.fmt(js_root["ab"], 4)} + {kit.fmt(js_root["bc"], 4)}. The
+        syllabus calls KL a distance twice; the ledger marks both as errata:
         """),
         kit.claim_badge("000-kl-not-a-distance"),
         kit.claim_badge("002-kl-not-a-distance"),
@@ -384,7 +385,7 @@ def _(kit, mo):
     mo.vstack([
         kit.claim_badge("001-mutual-information"),
         mo.md("""
-        The course page goes further and reads attention weights as estimates
+        The syllabus goes further and reads attention weights as estimates
         of mutual information. Attention weights are a softmax of query–key
         scores, one row per query, with no estimator of I(X; Y) in them, so
         there is nothing to check:

@@ -40,10 +40,10 @@ def _(mo):
 
     Its forward pass is three lines. Its backward pass is more interesting:
     the mean and the variance depend on *every* feature of the token, so the
-    gradient with respect to one feature has three parts. The course page
+    gradient with respect to one feature has three parts. The syllabus
     writes that gradient down, and gets two details wrong. This lesson
     derives the correct form, checks it three ways, and shows numerically
-    where the page's version fails.
+    where the syllabus's version fails.
     """)
     return
 
@@ -55,9 +55,10 @@ def _(kit):
         r"\hat x_i = \frac{x_i - \mu}{\sqrt{\sigma^2 + \epsilon}},\quad "
         r"y_i = \gamma_i\,\hat x_i + \beta_i",
         caption=(
-            "For one token with d features x₁ … x_d. ε is a small constant that keeps the "
-            "division safe when the variance is tiny. γ and β have "
-            "one entry per feature and are learned; the same γ and β serve every token."
+            r"For one token with $d$ features $x_1, \dots, x_d$. $\epsilon$ is a small "
+            r"constant that keeps the division safe when the variance is tiny. $\gamma$ and "
+            r"$\beta$ have one entry per feature and are learned; the same $\gamma$ and "
+            r"$\beta$ serve every token."
         ),
     )
     return
@@ -182,7 +183,7 @@ def _(dbeta, dbeta_ag, dgamma, dgamma_ag, dx, dx_ag, dx_fd, kit, mo, np):
         **{np.abs(dx - dx_fd).max():.1e}**, against autograd
         **{np.abs(dx - dx_ag).max():.1e}**; ∂L/∂γ and ∂L/∂β against autograd
         {np.abs(dgamma - dgamma_ag).max():.1e} and {np.abs(dbeta - dbeta_ag).max():.1e}.
-        The page's closing remark, that autograd handles all this for you, holds:
+        The syllabus's closing remark, that autograd handles all this for you, holds:
         """),
         kit.claim_badge("001-layernorm-autograd"),
     ])
@@ -193,9 +194,9 @@ def _(dbeta, dbeta_ag, dgamma, dgamma_ag, dx, dx_ag, dx_fd, kit, mo, np):
 def _(kit, mo):
     mo.vstack([
         mo.md(r"""
-        ## What the course page writes
+        ## What the syllabus writes
 
-        The page's formula puts a single $\gamma$ outside the bracket and
+        The syllabus's formula puts a single $\gamma$ outside the bracket and
         divides the variance term by $d\,\sigma^2$:
         $\dfrac{\gamma}{\sqrt{\sigma^2+\epsilon}}\Big[g_i - \overline{g} -
         \dfrac{x_i - \mu}{d\,\sigma^2}\sum_j g_j (x_j - \mu)\Big]$.
@@ -216,7 +217,7 @@ def _(mo):
     random_gamma = mo.ui.switch(value=True, label="γ varies by feature (off: γ = 1)")
     mo.vstack([
         mo.md(r"""
-        ### Try it: the page's formula against finite differences
+        ### Try it: the syllabus's formula against finite differences
 
         One token (the first). Finite differences, which need no formula at
         all, are the referee. Turn the random $\gamma$ off to remove the first
@@ -234,7 +235,7 @@ def _(DY, X, beta, calculus, d, eps_choice, gamma_random, mo, np, random_gamma, 
     gamma = gamma_random if random_gamma.value else np.ones(d)
     x0, dy0 = X[0], DY[0]                                       # one token
     ours = calculus.layer_norm_backward(x0[None], gamma, dy0[None], eps=eps)[0][0]
-    page = syllabus_layer_norm_dx(x0, gamma, dy0, eps)          # the course page's formula
+    page = syllabus_layer_norm_dx(x0, gamma, dy0, eps)          # the syllabus's formula
     referee = calculus.numerical_gradient(
         lambda v: np.sum(dy0 * calculus.layer_norm(v, gamma, beta, eps=eps)), x0)
     mo.show_code()
@@ -264,7 +265,7 @@ def _(d, eps, eps_grid, error_curves, gamma, kit, mo, np, ours, page, random_gam
     _j = np.arange(d)
     _bars.bar(_j - 0.27, referee, width=0.26, label="finite differences", color="0.6")
     _bars.bar(_j, ours, width=0.26, label="ours (three terms)", color="tab:blue")
-    _bars.bar(_j + 0.27, page, width=0.26, label="course page", color="tab:red")
+    _bars.bar(_j + 0.27, page, width=0.26, label="syllabus", color="tab:red")
     _bars.axhline(0, color="0.3", lw=0.8)
     _bars.set_xticks(_j, labels=[f"x{j}" for j in _j])
     _bars.set_title(f"∂L/∂x for one token, ε = {eps:g}")
@@ -272,7 +273,7 @@ def _(d, eps, eps_grid, error_curves, gamma, kit, mo, np, ours, page, random_gam
     _label = "random γ" if random_gamma.value else "γ = 1"
     _o, _p = error_curves[_label]
     _floor = 1e-12  # an error below this is rounding; keep it on the log scale
-    _err.loglog(eps_grid, np.maximum(_p, _floor), color="tab:red", label="course page")
+    _err.loglog(eps_grid, np.maximum(_p, _floor), color="tab:red", label="syllabus")
     _err.loglog(eps_grid, np.maximum(_o, _floor), color="tab:blue", label="ours")
     _err.axvline(eps, color="tab:orange", lw=1.2)
     _err.axvline(float(x0.var()), color="0.5", lw=0.8, ls="--", label="σ² of the token")
@@ -284,13 +285,13 @@ def _(d, eps, eps_grid, error_curves, gamma, kit, mo, np, ours, page, random_gam
     _rows = np.stack([referee, ours, page])
     mo.vstack([
         kit.show(_fig, alt="bars of the three gradients, and each formula's error against ε"),
-        mo.md(kit.matrix_table(_rows, ["finite differences", "ours", "course page"],
+        mo.md(kit.matrix_table(_rows, ["finite differences", "ours", "syllabus"],
                                [f"x{j}" for j in range(d)], digits=4,
                                corner=f"ε = {eps:g}, {_label}")),
         mo.md(f"""
-        Largest gap to finite differences: ours **{np.abs(ours - referee).max():.1e}**, the
-        page's **{np.abs(page - referee).max():.1e}**. With a random $\\gamma$ the page's
-        version is wrong at every $\\epsilon$: it scales feature $i$'s gradient by
+        Largest gap to finite differences: ours **{np.abs(ours - referee).max():.1e}**,
+        the syllabus's **{np.abs(page - referee).max():.1e}**. With a random $\\gamma$ the
+        syllabus's version is wrong at every $\\epsilon$: it scales feature $i$'s gradient by
         $\\gamma_i$ after mixing, where the mixing itself should use $\\gamma_j g_j$. With
         $\\gamma = 1$ that fault disappears, and what is left is the missing $\\epsilon$:
         tiny while $\\epsilon \\ll \\sigma^2$ (this token's variance is
@@ -331,7 +332,7 @@ def _(d, dbeta, dbeta_fd, dbeta_page, kit, mo, n_tokens, np):
         mo.md(f"""
         {kit.matrix_table(np.stack([dbeta, dbeta_fd]), ["∂L/∂β (ours: Σₜ g)", "finite differences"], [f"β{j}" for j in range(d)], digits=4)}
 
-        The page's sum over features gives {n_tokens} numbers, one per token
+        The syllabus's sum over features gives {n_tokens} numbers, one per token
         ({", ".join(kit.fmt(v, 4) for v in dbeta_page)}), none of which is the gradient of
         any $\\beta_j$. Ours matches finite differences to
         {np.abs(dbeta - dbeta_fd).max():.1e}.
@@ -346,7 +347,7 @@ def _(mo):
     mo.md(r"""
     ## A common snippet mistake: ε outside the square root
 
-    Many quick implementations, including the course's NumPy snippet, divide
+    Many quick implementations, including the syllabus's NumPy snippet, divide
     by `x.std() + eps` instead of `sqrt(x.var() + eps)`. For features with a
     standard deviation far above $\sqrt\epsilon$ the two agree to many
     digits. For nearly constant features they part ways: the output spread
@@ -454,7 +455,7 @@ def _(mo):
       the variance): $\frac1s\big(\hat g - \overline{\hat g} -
       \hat x\,\overline{\hat g\hat x}\big)$ with $\hat g = \gamma \odot g$ and
       $s = \sqrt{\sigma^2+\epsilon}$.
-    - The course page's version puts $\gamma$ outside and drops $\epsilon$
+    - The syllabus's version puts $\gamma$ outside and drops $\epsilon$
       from the variance term; both matter, and finite differences expose
       them.
     - $\partial L/\partial \beta_j$ and $\partial L/\partial \gamma_j$ are

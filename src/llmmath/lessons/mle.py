@@ -49,9 +49,10 @@ def _(kit):
         r"P(x_1, x_2, \dots, x_n) = P(x_1)\,P(x_2 \mid x_1)\,P(x_3 \mid x_1, x_2)\cdots"
         r"= \prod_{i=1}^{n} P(x_i \mid x_{<i})",
         caption=(
-            "x_<i stands for all the tokens before position i. Each factor is a conditional "
-            "probability, P(B | A) = P(A, B) / P(A), so the product telescopes back to the "
-            "joint. Nothing is assumed: it holds for every joint distribution."
+            r"$x_{<i}$ stands for all the tokens before position $i$. Each factor is a "
+            r"conditional probability, $P(B \mid A) = P(A, B) / P(A)$, so the product "
+            r"telescopes back to the joint. Nothing is assumed: it holds for every joint "
+            r"distribution."
         ),
     )
     return
@@ -417,8 +418,8 @@ def _(kit):
         "A model gives probability 0 to a symbol that occurs once in the data. What is its "
         "average NLL, and what does that say about unsmoothed models on new text?",
         "Infinite: one term is −log 0 = ∞. A model fitted by counting gives 0 to everything "
-        "it never saw, so on held-out text it usually scores ∞. Smoothing (the n-gram "
-        "lesson) exists to fix exactly this.",
+        "it never saw, so on held-out text it usually scores ∞. Smoothing "
+        f"([the n-gram lesson]({kit.lesson_href('ngrams')})) exists to fix exactly this.",
     )
     return
 

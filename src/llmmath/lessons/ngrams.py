@@ -48,10 +48,11 @@ def _(kit):
         r"P(x_i \mid x_1, \dots, x_{i-1}) \;\approx\; P(x_i \mid x_{i-n+1}, \dots, x_{i-1}),"
         r"\qquad \hat P_{\text{MLE}}(w \mid h) = \frac{c(h\,w)}{c(h)}",
         caption=(
-            "The Markov assumption of order n - 1: only the last k = n - 1 tokens h matter. "
-            "c(h w) counts how often the context h was followed by w in the training text, "
-            "c(h) how often h was followed by anything. Counting is the maximum-likelihood "
-            "estimate, as the previous lesson showed."
+            r"The Markov assumption of order $n - 1$: only the last $n - 1$ tokens, the "
+            r"context $h$, matter. $c(h\,w)$ counts how often $h$ was followed by $w$ in "
+            r"the training text, $c(h)$ how often $h$ was followed by anything. Counting is "
+            f"the maximum-likelihood estimate, as [the previous lesson]"
+            f"({kit.lesson_href('mle')}) showed."
         ),
     )
     return
@@ -287,10 +288,10 @@ def _(bits, html, kit, mo, models, order, orders, samples, smoothings, zero_shar
     _fig, _ax = kit.figure(size=(6.0, 3.4))
     _colors = ["#de2d26", "#6baed6", "#08519c"]
     _top = max(b for b in bits.values() if b != float("inf"))
-    for _name, _c in zip(smoothings, _colors, strict=True):
+    for _z, (_name, _c) in enumerate(zip(smoothings, _colors, strict=True)):
         _finite = [(n, bits[_name, n]) for n in orders if bits[_name, n] != float("inf")]
         _ax.plot([n for n, _b in _finite], [b for _n, b in _finite], "o-", color=_c,
-                 label=_name)
+                 label=_name, zorder=3 - _z, ms=8 - 2 * _z)   # MLE on top, largest marker
         for _n in orders:
             if bits[_name, _n] == float("inf"):
                 _ax.annotate("∞", (_n, _top + 0.3), ha="center", color=_c, fontsize=12)
@@ -347,7 +348,7 @@ def _(bits, kit, mo):
         Numbers like these depend on the unit being predicted. Our trigram
         model predicts characters and reaches a perplexity of
         {kit.fmt(_ppl3, 2)}; a word-level trigram chooses among tens of
-        thousands of words and lands in the hundreds. The course page quotes
+        thousands of words and lands in the hundreds. The syllabus quotes
         such a number without saying on what data, so the ledger cannot check it:
         """),
         kit.claim_badge("001-perplexity-table-trigram"),
@@ -413,8 +414,10 @@ def _(kit, models, zero_share):
     kit.check_yourself(
         "Why is the unsmoothed unigram model's test perplexity finite, while the 5-gram's "
         "is infinite?",
-        f"The unigram model gives probability 0 only to characters never seen at all, and "
-        f"{kit.pct(_z1, 2)} of test characters are such. The 5-gram model gives 0 to every "
+        "The unigram model gives probability 0 only to characters never seen at all, and "
+        + ("no test character is one of them. " if _z1 == 0 else
+           f"{kit.pct(_z1, 2)} of test characters are such. ")
+        + f"The 5-gram model gives 0 to every "
         f"continuation not seen after that exact 4-character context, which hits "
         f"{kit.pct(_z, 2)} of the test characters; one zero makes the average −log p "
         f"infinite. It has {models['MLE (counts)', 5].num_ngrams():,} table entries and "

@@ -50,8 +50,9 @@ def _(kit):
     kit.formula(
         r"\theta_{t+1} = \theta_t - \eta_t\, \nabla L(\theta_t)",
         caption=(
-            "θ are the parameters, L the loss, ∇L its gradient (the direction of steepest "
-            "ascent, so we step against it) and η_t the learning rate at step t."
+            r"$\theta$ are the parameters, $L$ the loss, $\nabla L$ its gradient (the "
+            r"direction of steepest ascent, so we step against it) and $\eta_t$ the "
+            r"learning rate at step $t$."
         ),
     )
     return
@@ -289,11 +290,11 @@ def _(
     _bx.set_xlabel("step")
     _bx.set_ylabel("loss")
     _bx.set_title(f"the plateau is the saddle (f = {kit.fmt(float(wells.value(well_points[1].point)), 0)})")
-    _steps = ", ".join(f"{k}: {'never' if v is None else v}" for k, v in escape_steps.items())
+    _steps = " · ".join(f"{k}: **{'never' if v is None else v}**" for k, v in escape_steps.items())
     mo.vstack([
         kit.show(_fig, alt="paths near the saddle of the double well and their losses"),
         mo.md(f"""
-        Steps until $|x| > {escape_threshold}$ — {_steps}. With η = {kit.fmt(saddle_lr, 2)} the
+        Steps until $|x| > {escape_threshold}$: {_steps}. With η = {kit.fmt(saddle_lr, 2)} the
         linearisation predicts a growth factor of {kit.fmt(_growth, 2)} per step
         for plain gradient descent.
         """),
@@ -323,9 +324,9 @@ def _(bowl, landscape, mo):
          "quadratic bowl (κ = 10)": bowl},
         value="Rosenbrock's valley", label="surface")
     optimiser_choice = mo.ui.dropdown(
-        {"gradient descent": "sgd", "momentum (μ = 0.9)": "momentum",
+        {"gradient descent": "sgd", "momentum (β = 0.9)": "momentum",
          "Nesterov momentum": "nesterov", "Adam": "adam"},
-        value="momentum (μ = 0.9)", label="optimiser")
+        value="momentum (β = 0.9)", label="optimiser")
     lr_play = mo.ui.slider(steps=[1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 0.01, 0.02, 0.05, 0.1,
                                   0.2, 0.5], value=1e-3, show_value=True,
                            label="learning rate", debounce=False)
@@ -395,9 +396,9 @@ def _(kit):
         r"\mathbb{E}\,\lVert g_B - g \rVert^2 = \frac{\sigma^2}{|B|}, \qquad "
         r"\sigma^2 = \frac{1}{N}\sum_{i=1}^{N} \lVert g_i - g \rVert^2",
         caption=(
-            "g is the full gradient (the mean of the g_i) and σ² the per-example variance. On "
-            "log–log axes this is a line of slope −1. Drawn without replacement, the right "
-            "side gains a factor (N − |B|)/(N − 1)."
+            r"$g$ is the full gradient (the mean of the $g_i$) and $\sigma^2$ the per-example "
+            r"variance. On log–log axes this is a line of slope −1. Drawn without "
+            r"replacement, the right side gains a factor $(N - |B|)/(N - 1)$."
         ),
     )
     return
@@ -637,9 +638,10 @@ def _(mo):
 @app.cell(hide_code=True)
 def _(kit):
     kit.formula(
-        r"b_t = \mu\, b_{t-1} + \nabla L(\theta_t), \qquad \theta_{t+1} = \theta_t - \eta\, b_t",
-        caption="b is the velocity (b₁ = the first gradient) and μ in [0, 1) how much of it "
-                "survives each step; μ = 0 is plain gradient descent.",
+        r"b_t = \beta\, b_{t-1} + \nabla L(\theta_t), \qquad \theta_{t+1} = \theta_t - \eta\, b_t",
+        caption=r"$b$ is the velocity ($b_1$ = the first gradient) and $\beta$ in $[0, 1)$ "
+                r"how much of it survives each step; $\beta = 0$ is plain gradient descent. "
+                r"(PyTorch calls $\beta$ `momentum`.)",
     )
     return
 
@@ -682,10 +684,10 @@ def _(L_s, hb_lr, hb_mu, kit, m_s, math, mo, np, race):
         A bowl with $\\kappa = {kit.fmt(_kappa, 0)}$, each method at its best
         constant settings: gradient descent with $\\eta = 2/(L + \\mu)$, which
         shrinks the error by $(\\kappa - 1)/(\\kappa + 1) = {kit.fmt((_kappa - 1) / (_kappa + 1), 4)}$
-        per step; momentum with $\\eta = {kit.fmt(hb_lr, 4)}$, $\\mu = {kit.fmt(hb_mu, 4)}$,
+        per step; momentum with $\\eta = {kit.fmt(hb_lr, 4)}$, $\\beta = {kit.fmt(hb_mu, 4)}$,
         rate $(\\sqrt{{\\kappa}} - 1)/(\\sqrt{{\\kappa}} + 1) = {kit.fmt((math.sqrt(_kappa) - 1) / (math.sqrt(_kappa) + 1), 4)}$.
 
-        Steps to cut the loss by a factor $10^{{8}}$: gradient descent
+        Steps to cut the loss by a factor $10^{{{round(-math.log10(_target))}}}$: gradient descent
         **{_hits["gradient descent"]}**, momentum **{_hits["momentum"]}**.
         """),
     ], justify="start", gap=1.5, align="center", widths=[3, 2])
@@ -712,7 +714,8 @@ def _(kit):
         r"m_t = \beta_1 m_{t-1} + (1-\beta_1) g_t,\quad v_t = \beta_2 v_{t-1} + (1-\beta_2) g_t^2,"
         r"\quad \hat m_t = \frac{m_t}{1-\beta_1^t},\quad \hat v_t = \frac{v_t}{1-\beta_2^t},"
         r"\quad \theta_t = \theta_{t-1} - \eta\,\frac{\hat m_t}{\sqrt{\hat v_t} + \epsilon}",
-        caption="All operations act entry by entry. Defaults β₁ = 0.9, β₂ = 0.999, ε = 10⁻⁸.",
+        caption=r"All operations act entry by entry. Defaults $\beta_1 = 0.9$, "
+                r"$\beta_2 = 0.999$, $\epsilon = 10^{-8}$.",
     )
     return
 
@@ -751,11 +754,13 @@ def _(kit):
 
 @app.cell(hide_code=True)
 def _(kit, lr_limit):
+    _k = 10  # how much steeper the bowl becomes
     kit.check_yourself(
-        "The bowl in section 1 is made ten times steeper along y, so L grows tenfold. What "
-        "happens to the largest learning rate at which gradient descent still converges?",
-        f"It shrinks tenfold: the limit is 2/L, {kit.fmt(lr_limit, 3)} now and "
-        f"{kit.fmt(lr_limit / 10, 3)} then. The steepest direction sets the step size for "
+        f"The bowl in section 1 is made {_k} times steeper along y, so L grows {_k}-fold. "
+        f"What happens to the largest learning rate at which gradient descent still "
+        f"converges?",
+        f"It shrinks {_k}-fold: the limit is 2/L, {kit.fmt(lr_limit, 3)} now and "
+        f"{kit.fmt(lr_limit / _k, 3)} then. The steepest direction sets the step size for "
         "every direction, which is why ill-conditioned problems are slow.",
     )
     return
@@ -764,13 +769,15 @@ def _(kit, lr_limit):
 @app.cell(hide_code=True)
 def _(kit, noise):
     _b = [int(b) for b in noise.batch_sizes]
-    _i, _j = _b.index(8), _b.index(32)
+    _small, _large = 8, 32  # two of the measured batch sizes, a factor 4 apart
+    _i, _j = _b.index(_small), _b.index(_large)
     kit.check_yourself(
-        "You quadruple the batch size from 8 to 32. By how much does the typical size "
-        "(standard deviation) of the mini-batch gradient's error shrink?",
+        f"You quadruple the batch size from {_small} to {_large}. By how much does the "
+        f"typical size (standard deviation) of the mini-batch gradient's error shrink?",
         f"By half, since the variance falls by four and the standard deviation is its square "
-        f"root. Measured here: √Var = {kit.fmt(noise.variances[_i] ** 0.5, 4)} at |B| = 8 and "
-        f"{kit.fmt(noise.variances[_j] ** 0.5, 4)} at |B| = 32, a ratio of "
+        f"root. Measured here: √Var = {kit.fmt(noise.variances[_i] ** 0.5, 4)} at "
+        f"|B| = {_small} and {kit.fmt(noise.variances[_j] ** 0.5, 4)} at |B| = {_large}, "
+        f"a ratio of "
         f"{kit.fmt((noise.variances[_j] / noise.variances[_i]) ** 0.5, 3)}.",
     )
     return

@@ -45,11 +45,11 @@ def _(kit):
         r"\operatorname{Var}[X] = \mathbb{E}\big[(X - \mathbb{E}[X])^2\big] "
         r"= \sum_x p(x)\,\big(x - \mathbb{E}[X]\big)^2",
         caption=(
-            "A random variable X assigns a number x to every outcome; p(x) is the "
+            "A random variable $X$ assigns a number $x$ to every outcome; $p(x)$ is the "
             "probability of seeing that number. The expectation is the probability-weighted "
             "average, the variance the weighted average squared distance from it. For a "
             "continuous variable the sums become integrals against a density. The standard "
-            "deviation σ is the square root of the variance."
+            "deviation $\\sigma$ is the square root of the variance."
         ),
     )
     return
@@ -280,7 +280,7 @@ def _(kit, mo, predicted, repeats, sizes, spread):
     {kit.matrix_table([spread, predicted], ["measured sd of the mean", "σ/√n"],
                       [f"n = {n:,}" for n in sizes], digits=4)}
 
-    This is why a loss estimated on a batch of 10 sequences jumps around from
+    This is why a loss estimated on a batch of {sizes[0]} sequences jumps around from
     step to step, and why an evaluation on a few hundred examples can only
     separate models whose scores differ by more than a couple of $\\sigma/\\sqrt n$.
     """)
@@ -364,7 +364,8 @@ def _(gap, joint, kit, mi_bits, mo):
     of the two faces, the largest gap between the observed joint frequency and
     the product of the marginals is {kit.fmt(gap, 5)}, against a cell
     probability of {kit.fmt(1 / joint.size, 4)}. The mutual information of the
-    table (the lesson on information theory defines it) is
+    table ([the lesson on information theory]({kit.lesson_href("information")})
+    defines it) is
     {kit.fmt(mi_bits, 5)} bits: zero would be exact independence, and what is
     left is sampling noise.
     """)

@@ -43,16 +43,18 @@ def _(mo):
 @app.cell(hide_code=True)
 def _(kit):
     kit.formula(
-        r"p_i(T) = \frac{e^{z_i/T}}{\sum_j e^{z_j/T}}, \qquad "
+        r"p_i(\tau) = \frac{e^{z_i/\tau}}{\sum_j e^{z_j/\tau}}, \qquad "
         r"\text{top-}k:\ \text{rank}(i) \le k, \qquad "
-        r"\text{top-}p:\ \sum_{j \text{ ranked above } i} p_j < p, \qquad "
+        r"\text{top-}p:\ \sum_{j \text{ ranked above } i} p_j < p_{\text{top}}, \qquad "
         r"\text{min-}p:\ p_i \ge p_{\min} \cdot \max_j p_j",
         caption=(
-            "z are the logits and T > 0 the temperature. Each filter keeps the tokens that "
-            "pass its test (top-p keeps adding tokens, most probable first, until their mass "
-            "reaches p), sets the others to probability 0 and renormalises the rest. "
-            "Temperature is applied first, then top-k, top-p and min-p in that order. T = 0 "
-            "means greedy decoding: always the most probable token."
+            r"$z$ are the logits and $\tau > 0$ the temperature; $k$, $p_{\text{top}}$ and "
+            r"$p_{\min}$ are the settings of the three filters. Each filter keeps the tokens "
+            r"that pass its test (top-p keeps adding tokens, most probable first, until "
+            r"their mass reaches $p_{\text{top}}$), sets the others to probability 0 and "
+            r"renormalises the rest. Temperature is applied first, then top-k, top-p and "
+            r"min-p in that order. $\tau = 0$ means greedy decoding: always the most "
+            r"probable token."
         ),
     )
     return
@@ -81,7 +83,7 @@ def _(contexts, mo):
     context_choice = mo.ui.dropdown(list(contexts), value="The cat sat on the …",
                                     label="context")
     temperature = mo.ui.slider(0.0, 2.0, step=0.05, value=1.0, show_value=True,
-                               label="temperature T (0 = greedy)", debounce=False)
+                               label="temperature τ (0 = greedy)", debounce=False)
     top_k = mo.ui.slider(1, 12, step=1, value=12, show_value=True,
                          label="top-k (12 = off)", debounce=False)
     top_p = mo.ui.slider(0.0, 1.0, step=0.01, value=0.9, show_value=True,
@@ -100,7 +102,7 @@ def _(context_choice, min_p, mo, temperature, top_k, top_p):
         Pick a context and move the controls. Light bars: the distribution
         after temperature only. Dark bars: what is left after the filters,
         renormalised; these are the only tokens that can be drawn. Below the
-        plot, twenty tokens drawn with a fixed seed.
+        plot, a few tokens drawn from it with a fixed seed.
         """),
         context_choice,
         mo.hstack([temperature, top_k], justify="start", gap=2),
@@ -158,12 +160,12 @@ def _(mo):
     mo.md(r"""
     ## Greedy and temperature
 
-    Dividing the logits by $T$ before the softmax stretches their gaps when
-    $T < 1$ (the favourite grows, the tail shrinks) and squeezes them when
-    $T > 1$ (everything drifts towards uniform). As $T \to 0$ the whole mass
+    Dividing the logits by $\tau$ before the softmax stretches their gaps when
+    $\tau < 1$ (the favourite grows, the tail shrinks) and squeezes them when
+    $\tau > 1$ (everything drifts towards uniform). As $\tau \to 0$ the whole mass
     moves onto the largest logit, which is **greedy decoding**: the argmax,
     with no randomness left. The entropy of the tempered distribution rises
-    steadily with $T$:
+    steadily with $\tau$:
     """)
     return
 
@@ -185,8 +187,8 @@ def _(contexts, entropy_vs_t, greedy, kit, mo, np, temperature, temps):
     _fig, _ax = kit.figure(size=(5.0, 2.8))
     _ax.plot(temps, entropy_vs_t, color="#08519c")
     _ax.axhline(np.log2(len(_words)), color="grey", lw=1, ls="--", label="uniform: log₂ V")
-    _ax.axvline(temperature.value, color="#de2d26", lw=1, ls=":", label="your T")
-    _ax.set_xlabel("temperature T")
+    _ax.axvline(temperature.value, color="#de2d26", lw=1, ls=":", label="your τ")
+    _ax.set_xlabel("temperature τ")
     _ax.set_ylabel("entropy (bits)")
     _ax.legend(frameon=False, loc="lower right")
     mo.vstack([
@@ -281,7 +283,7 @@ def _(contexts, kit, prob):
     kit.check_yourself(
         f"For “The capital of France is …” the top token has {kit.pct(_p.max())} of the "
         f"mass. How many tokens does top-p = {_nucleus} keep?",
-        f"{_n}. The nucleus grows until the mass of the tokens already in it reaches "
+        f"It keeps {_n}. The nucleus grows until the mass of the tokens already in it reaches "
         f"{_nucleus}; “{_words[0]}” alone has {kit.pct(_p[0])}, "
         f"{'so nothing else is needed' if _p[0] >= _nucleus else 'so the next tokens join'}.",
     )
@@ -307,8 +309,8 @@ def _(mo):
     mo.md(r"""
     ## What to remember
 
-    - Temperature divides the logits: $T < 1$ sharpens, $T > 1$ flattens,
-      $T = 0$ is greedy (the argmax, entropy 0).
+    - Temperature divides the logits: $\tau < 1$ sharpens, $\tau > 1$ flattens,
+      $\tau = 0$ is greedy (the argmax, entropy 0).
     - Top-k keeps a fixed number of tokens; top-p keeps the smallest
       most-probable set with mass at least $p$; min-p keeps tokens within a
       factor $p_{\min}$ of the favourite.
@@ -328,29 +330,48 @@ def _(kit):
 
 @app.cell
 def test_tempered_softmax_by_hand(logits, math, temperature, tempered):
+    # holds at every setting of the slider, greedy included
     _t = temperature.value
-    _e = [math.exp(_z / _t) for _z in logits]
-    for _i, _v in enumerate(_e):
-        assert abs(tempered[_i] - _v / sum(_e)) < 1e-12
+    if _t == 0:  # greedy: all the mass on the largest logit
+        _best = max(range(len(logits)), key=lambda _i: logits[_i])
+        _want = [1.0 if _i == _best else 0.0 for _i in range(len(logits))]
+    else:
+        _m = max(logits)
+        _e = [math.exp((_z - _m) / _t) for _z in logits]
+        _want = [_v / sum(_e) for _v in _e]
+    for _i, _w in enumerate(_want):
+        assert abs(tempered[_i] - _w) < 1e-12, (_i, tempered[_i], _w)
     return
 
 
 @app.cell
 def test_filtered_distribution_by_sorting(final, logits, math, settings):
-    # the defaults: temperature 1, top-p 0.9, no top-k, no min-p
-    _t, _p = settings["temperature"], settings["top_p"]
-    _e = [math.exp(_z / _t) for _z in logits]
-    _probs = [_v / sum(_e) for _v in _e]
-    _order = sorted(range(len(_probs)), key=lambda _i: -_probs[_i])
-    _keep, _mass = [], 0.0
-    for _i in _order:
-        if _mass < _p or not _keep:
-            _keep.append(_i)
-            _mass += _probs[_i]
-    _total = sum(_probs[_i] for _i in _keep)
-    for _i in range(len(_probs)):
-        _want = _probs[_i] / _total if _i in _keep else 0.0
-        assert abs(final[_i] - _want) < 1e-12, (_i, final[_i], _want)
+    # temperature, then top-k, top-p and min-p, written out on plain lists; holds at
+    # every setting of the controls
+    _t, _k, _top, _floor = (settings[_s] for _s in ("temperature", "top_k", "top_p", "min_p"))
+    _n = len(logits)
+    if _t == 0:  # greedy, whatever the filters
+        _best = max(range(_n), key=lambda _i: logits[_i])
+        _want = [1.0 if _i == _best else 0.0 for _i in range(_n)]
+    else:
+        _m = max(logits)
+        _w = [math.exp((_z - _m) / _t) for _z in logits]     # unnormalised probabilities
+        _order = sorted(range(_n), key=lambda _i: -_w[_i])   # most probable first
+        _keep = set(_order if _k is None else _order[:_k])
+        if _top is not None:                                  # the nucleus of what is left
+            _total = sum(_w[_i] for _i in _keep)
+            _nucleus, _mass = set(), 0.0
+            for _i in _order:
+                if _i in _keep and (_mass < _top or not _nucleus):
+                    _nucleus.add(_i)
+                    _mass += _w[_i] / _total
+            _keep = _nucleus
+        if _floor is not None:                                # relative to the favourite
+            _keep = {_i for _i in _keep if _w[_i] >= _floor * max(_w)}
+        _z = sum(_w[_i] for _i in _keep)
+        _want = [_w[_i] / _z if _i in _keep else 0.0 for _i in range(_n)]
+    for _i in range(_n):
+        assert abs(final[_i] - _want[_i]) < 1e-12, (_i, final[_i], _want[_i])
     return
 
 

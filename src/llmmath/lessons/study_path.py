@@ -52,9 +52,9 @@ def _(kit):
         r"\begin{cases} 1 & j \le n \bmod k \\ 0 & \text{otherwise} \end{cases}, "
         r"\qquad j = 1, \dots, k",
         caption=(
-            "How a block of the plan shares its lessons out: n lessons over k days, in "
-            "course order, as evenly as possible, with the earlier days taking one extra "
-            "when the division leaves a remainder (NumPy's array_split rule)."
+            r"How a block of the plan shares its lessons out: $n$ lessons over $k$ days, "
+            r"in course order, as evenly as possible, with the earlier days taking one "
+            r"extra when the division leaves a remainder (NumPy's `array_split` rule)."
         ),
     )
     return
@@ -73,9 +73,9 @@ def _(mo):
     # Days 9-14: hands-on days. Title, commands to run, what to look for, lessons to
     # go back to.
     PRACTICE_DAYS = (
-        ("Check the course's numbers",
+        ("Check the syllabus's numbers",
          ("llmmath verify", "llmmath verify --show 001-spectral-gap-focus"),
-         "each ✗ is a statement of the course pages that the ledger found wrong; "
+         "each ✗ is a statement of the syllabus that the ledger found wrong; "
          "find the lesson that teaches the correct value",
          ("why_math",)),
         ("Train the tiny model",
@@ -223,6 +223,7 @@ def _(LESSONS, PILLARS, done_days, kit, mo, plan):
     _ax0.set_xticks([d["day"] for d in plan])
     _ax0.set_xlabel("day")
     _ax0.set_ylabel("lessons")
+    _ax0.set_yticks(range(max(len(d["new"]) + len(d["revisit"]) for d in plan) + 1))
     _ax0.set_ylim(0, max(len(d["new"]) + len(d["revisit"]) for d in plan) + 1)
     _ax0.set_title("solid: new lessons · hatched: lessons to revisit")
     _counts = [sum(les.pillar == p for les in LESSONS) for p in _pillars]
@@ -257,7 +258,7 @@ def _(day_checks, day_texts, mo, plan):
 def _(kit, mo):
     mo.vstack([
         mo.md(r"""
-        The course page proposes a two-week plan of its own, organised by
+        The syllabus proposes a two-week plan of its own, organised by
         topic blocks rather than by lessons; the ledger checked that its
         blocks fit its two weeks exactly:
         """),
@@ -267,12 +268,13 @@ def _(kit, mo):
 
 
 @app.cell(hide_code=True)
-def _(kit, plan):
+def _(get_lesson, kit, plan):
     _busiest = max(plan, key=lambda d: len(d["new"]))
     kit.check_yourself(
         "Which day of the plan introduces the most lessons, and how many?",
         f"Day {_busiest['day']}, with {len(_busiest['new'])}: "
-        f"{', '.join(_busiest['new'])}. Blocks with more lessons than days give the "
+        f"{'; '.join(get_lesson(_n).title for _n in _busiest['new'])}. Blocks with more "
+        f"lessons than days give the "
         f"extra ones to their earlier days (the formula above).",
     )
     return
@@ -284,7 +286,7 @@ def _(claims, kit):
     _errata = [c for c in _all if c.status == "erratum"]
     _open = [c for c in _all if c.status == "unverifiable"]
     kit.check_yourself(
-        "Which command checks every number the course pages state, and how many of "
+        "Which command checks every number the syllabus states, and how many of "
         "those statements turn out to be wrong?",
         f"`llmmath verify`. The ledger holds {len(_all)} statements: "
         f"{len(_all) - len(_errata) - len(_open)} verified, {len(_errata)} errata and "
@@ -317,7 +319,7 @@ def _(mo):
 
     - Follow the course order: each pillar builds on the previous ones.
     - Move every control and answer the questions before opening them.
-    - `llmmath verify` checks every number the course pages state.
+    - `llmmath verify` checks every number the syllabus states.
     - `llmmath train --preset tiny`, `sample`, `eval`, `attention` and
       `compare` turn the lessons into measurements on a model of your own.
     """)
@@ -395,8 +397,15 @@ def test_question_counts_match_the_syntax_tree(LESSONS, ast, lesson_facts):
 
 
 @app.cell
-def test_progress_starts_at_zero(done_days, lessons_read):
-    assert done_days == [] and lessons_read == 0
+def test_progress_counts_the_ticked_days(day_checks, done_days, lessons_read, plan):
+    # holds for any ticks (none when the page opens)
+    _ticked = [_i + 1 for _i, _ok in enumerate(day_checks.value) if _ok]
+    assert done_days == _ticked
+    _read = 0
+    for _day in plan:
+        if _day["day"] in _ticked:
+            _read += len(_day["new"])
+    assert lessons_read == _read
     return
 
 

@@ -49,12 +49,13 @@ def _(kit):
         r"\frac{\|M - M_r\|_F}{\|M\|_F} = \sqrt{\frac{\sum_{i>r} \sigma_i^2}"
         r"{\sum_{i} \sigma_i^2}}",
         caption=(
-            "M is any m × n matrix and k = min(m, n). The columns u_i of U and v_i of V are "
-            "orthonormal directions; the singular values σ₁ ≥ σ₂ ≥ … ≥ 0 say how much of M "
-            "lies along each pair. M_r keeps the first r terms. ‖·‖_F is the Frobenius norm "
-            "(the square root of the sum of all squared entries). By the Eckart–Young "
-            "theorem no matrix of rank r is closer to M, and the error is exactly the part "
-            "of the singular values that was dropped."
+            r"$M$ is any $m \times n$ matrix and $k = \min(m, n)$. The columns $u_i$ of "
+            r"$U$ and $v_i$ of $V$ are orthonormal directions; the singular values "
+            r"$\sigma_1 \ge \sigma_2 \ge \dots \ge 0$ say how much of $M$ lies along each "
+            r"pair. $M_r$ keeps the first $r$ terms. $\|\cdot\|_F$ is the Frobenius norm "
+            r"(the square root of the sum of all squared entries). By the Eckart–Young "
+            r"theorem no matrix of rank $r$ is closer to $M$, and the error is exactly the "
+            r"part of the singular values that was dropped."
         ),
     )
     return
@@ -152,7 +153,7 @@ def _(
     _a2.scatter([rank.value], [rel_error], color="#d62728", zorder=3)
     _a2.set_xlabel("rank r")
     _a2.set_ylabel("relative error")
-    _a2.set_title("‖M − M_r‖ / ‖M‖")
+    _a2.set_title(r"$\|M - M_r\|_F \,/\, \|M\|_F$")
     _a2.set_ylim(1e-3, 1.5)
     mo.vstack([
         kit.show(_fig, alt="the picture, its rank-r approximation and the error against r"),
@@ -233,7 +234,7 @@ def _(d, full_count, kit, lora_count, mo, r_lora, reduction):
         $B$ and $A$ hold ${d:,} \\cdot {r_lora} + {r_lora} \\cdot {d:,} = {lora_count:,}$
         numbers, against ${d:,}^2 = {full_count:,}$: **{kit.fmt(reduction, 0)}
         times fewer**, or {kit.pct(lora_count / full_count, 2)} of the full update.
-        The course page gives the same numbers:
+        The syllabus gives the same numbers:
         """),
         kit.claim_badge("001-lora-factorisation"),
         kit.claim_badge("001-lora-parameter-count"),
@@ -367,8 +368,10 @@ def _(delta, fits, kit, linalg, mo, np, true_rank):
         mo.vstack([
             mo.md("\n".join(_md)),
             mo.md(f"""
-            With $r \\ge {true_rank}$ the product $BA$ recovers $\\Delta W$ to
-            rounding error, and extra rank does no harm: with $r = {_big}$, $BA$
+            With $r \\ge {true_rank}$ the product $BA$ closes in on $\\Delta W$
+            itself: after {len(fits[_big][1])} steps the relative error is at most
+            {max(fits[_r][1][-1] for _r in fits if _r >= true_rank):.0e}, and still
+            falling. Extra rank does no harm: with $r = {_big}$, $BA$
             still has rank {true_rank}, the spare directions unused. With
             $r = {_low}$ the error stops exactly at the Eckart–Young bound:
             training finds the best rank-{_low} matrix there is, the truncated

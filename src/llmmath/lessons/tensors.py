@@ -34,7 +34,7 @@ def _(mo):
     PyTorch, whose **tensors** are arrays that also remember how they were
     computed, so gradients come for free, and whose **modules** bundle
     weights with the function that uses them. `llmmath` rebuilds the same
-    ideas on NumPy in a few hundred readable lines, with PyTorch's names and
+    ideas on NumPy, in code short enough to read, with PyTorch's names and
     rules. Seeing the three side by side shows that the mathematics is
     identical and only the bookkeeping differs, and it makes PyTorch code
     readable to anyone who knows NumPy.
@@ -71,8 +71,8 @@ def _(kit):
         r"\texttt{x.shape} = (d_1, \dots, d_k), \qquad "
         r"\frac{\partial L}{\partial x} \text{ in } \texttt{x.grad}, \qquad "
         r"\texttt{Linear}(x) = x W^{\top} + b",
-        caption="The three ideas of this lesson: an array with a shape, a gradient stored "
-                "next to it, and a layer that owns its weights W (out × in) and bias b.",
+        caption=r"The three ideas of this lesson: an array with a shape, a gradient stored "
+                r"next to it, and a layer that owns its weights $W$ (out × in) and bias $b$.",
     )
     return
 
@@ -212,8 +212,10 @@ def _(grad_numpy, grad_tensor, grad_torch, grad_value, kit, mo, x0, yv):
 
     {kit.matrix_table([[v] for v in _vals], _names, ["dy/dx"], digits=10)}
 
-    The central difference is off by {abs(grad_numpy - (2 * x0 + 3)):.0e}, the price
-    of a finite step; the autograd engines apply the chain rule exactly.
+    The central difference is off by {abs(grad_numpy - (2 * x0 + 3)):.0e}: for a
+    parabola it has no truncation error, so what is left is rounding, the price of
+    subtracting two nearly equal values of $y$. The autograd engines apply the
+    chain rule exactly.
     """)
     return
 

@@ -50,10 +50,10 @@ def _(kit):
         r"\|a\|_\infty = \max_i |a_i|, \qquad "
         r"\cos(a, b) = \frac{a \cdot b}{\|a\|_2\, \|b\|_2}",
         caption=(
-            "a and b are vectors of the same length; a_i is entry i. The dot product adds "
-            "up entrywise products; the three norms measure size in three ways (L1: the "
+            "$a$ and $b$ are vectors of the same length; $a_i$ is entry $i$. The dot product "
+            "adds up entrywise products; the three norms measure size in three ways (L1: the "
             "sum of sizes, L2: the straight-line length, L∞: the largest entry). The "
-            "cosine divides out both lengths and keeps only the angle between a and b."
+            "cosine divides out both lengths and keeps only the angle between $a$ and $b$."
         ),
     )
     return
@@ -81,7 +81,7 @@ def _(a, b, cos_ab, dot_ab, kit, linalg, mo, norm_a, np):
         $b$ is {kit.fmt(linalg.norm(b), 4)}, and the cosine is
         {kit.fmt(dot_ab, 0)} / ({kit.fmt(norm_a, 4)} × {kit.fmt(linalg.norm(b), 4)}) =
         **{kit.fmt(cos_ab, 4)}**: the two vectors point almost the same way, about
-        {kit.fmt(_angle, 1)}° apart. The course page prints the same three numbers
+        {kit.fmt(_angle, 1)}° apart. The syllabus prints the same three numbers
         in a code comment; the ledger checked each:
         """),
         kit.claim_badge("002-dot-product"),
@@ -130,9 +130,10 @@ def _(a, kit, linalg, mo, norms_a, np):
     _ax.set_aspect("equal")
     _ax.axhline(0, color="0.85", lw=0.8)
     _ax.axvline(0, color="0.85", lw=0.8)
-    _ax.legend(frameon=False, loc="upper right", fontsize=8)
+    _ax.legend(frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3,
+               fontsize=8)
     _ax.set_title("vectors of norm 1")
-    _ax.set_xlim(-1.25, 1.6)
+    _ax.set_xlim(-1.25, 1.25)
     _ax.set_ylim(-1.25, 1.25)
     mo.hstack([
         kit.show(_fig, alt="unit circles of the L1, L2 and L-infinity norms"),
@@ -143,7 +144,8 @@ def _(a, kit, linalg, mo, norms_a, np):
             mo.md(r"""
             Always $\|a\|_\infty \le \|a\|_2 \le \|a\|_1$. Gradient clipping
             rescales the whole gradient when its L2 norm passes a threshold;
-            LayerNorm divides each centred row by its L2 norm over $\sqrt{d}$.
+            LayerNorm divides each centred row by its L2 norm divided by
+            $\sqrt{d}$, which is the row's standard deviation.
             """),
         ]),
     ], justify="start", gap=2, align="center")
@@ -183,7 +185,7 @@ def _(angle, length_v, mo):
 @app.cell
 def _(angle, length_v, linalg, mo, np):
     u = np.array([2.0, 0.6])                                     # fixed
-    _t = np.arctan2(u[1], u[0]) + np.radians(angle.value)         # v's direction
+    _t = np.arctan2(u[1], u[0]) + np.radians(angle.value)        # v's direction
     v = length_v.value * np.array([np.cos(_t), np.sin(_t)])
     dot_uv = linalg.dot(u, v)
     cos_uv = linalg.cosine_similarity(u, v)
@@ -212,7 +214,7 @@ def _(angle, cos_uv, dot_uv, kit, linalg, mo, u, v):
     mo.hstack([
         kit.show(_fig, alt="two arrows u and v and the shadow of v on u"),
         mo.md(f"""
-        | | |
+        | quantity | value |
         |:--|--:|
         | ‖u‖ | {kit.fmt(linalg.norm(u), 3)} |
         | ‖v‖ | {kit.fmt(linalg.norm(v), 3)} |
@@ -244,8 +246,8 @@ def _(mo):
 def _(linalg, mo, np):
     R = np.array([[0.0, -1.0], [1.0, 0.0]])      # rotate a quarter turn
     S = np.array([[2.0, 0.0], [0.0, 0.5]])       # stretch x, squash y
-    SR = linalg.matmul(S, R)                      # first R, then S
-    RS = linalg.matmul(R, S)                      # first S, then R
+    SR = linalg.matmul(S, R)                     # first R, then S
+    RS = linalg.matmul(R, S)                     # first S, then R
     # the letter F as a path through 6 points, one point per column: (2, 6)
     shape_F = np.array([[0, 0, 0.6, 0, 0, 0.4], [0, 1, 1, 1, 0.5, 0.5]])
     mo.show_code()
@@ -304,7 +306,7 @@ def _(linalg, mo, np):
     rng = np.random.default_rng(0)
     A = rng.standard_normal((4, 8))              # 4 rows, 8 features
     B = rng.standard_normal((8, 16))             # maps 8 features to 16 (a layer)
-    C = linalg.matmul(A, B)                       # (4, 8) @ (8, 16) -> (4, 16)
+    C = linalg.matmul(A, B)                      # (4, 8) @ (8, 16) -> (4, 16)
     mo.show_code()
     return A, B, C, rng
 
@@ -351,9 +353,9 @@ def _(mo):
 def _(linalg, mo, np, rng):
     batch = rng.standard_normal((32, 512))       # 32 tokens, 512 features each
     scale = rng.standard_normal(512)             # one factor per feature
-    scaled = batch * scale                        # (32, 512) * (512,) -> (32, 512)
+    scaled = batch * scale                       # (32, 512) * (512,) -> (32, 512)
     W = rng.standard_normal((512, 512))
-    projected = linalg.matmul(W, batch[0])        # (512, 512) @ (512,) -> (512,)
+    projected = linalg.matmul(W, batch[0])       # (512, 512) @ (512,) -> (512,)
     mo.show_code()
     return W, batch, projected, scale, scaled
 
@@ -433,10 +435,10 @@ def _(mo):
 @app.cell
 def _(linalg, mo, np):
     M = np.random.default_rng(1).standard_normal((4, 4))
-    S_psd = linalg.matmul(M, M.T)                 # symmetric: S_psd == S_psd.T
-    eigenvalues, eigenvectors = np.linalg.eigh(S_psd)   # ascending, real
+    S_psd = linalg.matmul(M, M.T)                      # symmetric: S_psd == S_psd.T
+    eigenvalues, eigenvectors = np.linalg.eigh(S_psd)  # ascending, real
     M_flat = M.copy()
-    M_flat[3] = M[0] + M[1]                       # a row that repeats others: rank 3
+    M_flat[3] = M[0] + M[1]                            # a row that repeats others: rank 3
     eigenvalues_flat = np.linalg.eigvalsh(linalg.matmul(M_flat, M_flat.T))
     mo.show_code()
     return M, M_flat, S_psd, eigenvalues, eigenvalues_flat, eigenvectors
@@ -456,7 +458,7 @@ def _(eigenvalues, eigenvalues_flat, eigenvectors, kit, mo, np):
         (largest deviation of $Q^\\top Q$ from $I$: {_orth:.1e}). When one row
         of $M$ is the sum of two others, $M^\\top x = 0$ for some $x \\ne 0$, and
         the smallest eigenvalue drops to {kit.fmt(abs(eigenvalues_flat.min()), 4)}:
-        still semidefinite, no longer definite. The course page calls $MM^\\top$
+        still semidefinite, no longer definite. The syllabus calls $MM^\\top$
         positive definite; for a random Gaussian $M$ that holds with probability 1:
         """),
         kit.claim_badge("002-mmt-positive-definite"),

@@ -130,10 +130,10 @@ def _(kit):
         r"L = -\log p_{y}, \qquad "
         r"W \leftarrow W - \eta\, \frac{\partial L}{\partial W}",
         caption=(
-            "h_T is the vector the network ends with at the last position, W_out turns it "
-            "into one score per vocabulary entry, p is the predicted distribution of the "
-            "next token, y the token that really came next, L the loss in nats and η the "
-            "learning rate of the update."
+            r"$h_T$ is the vector the network ends with at the last position, "
+            r"$W_\text{out}$ turns it into one score per vocabulary entry, $p$ is the "
+            r"predicted distribution of the next token, $y$ the token that really came "
+            r"next, $L$ the loss in nats and $\eta$ the learning rate of the update."
         ),
     )
     return
@@ -458,7 +458,7 @@ def _(mo):
 
     In the toy each token becomes a vector of a handful of numbers. In a real
     model that width, $d_\text{model}$, is the same for every token and every
-    layer, and it is chosen when the model is designed. The course page says
+    layer, and it is chosen when the model is designed. The syllabus says
     something different about it, and the claims ledger disagrees:
     """)
     return
