@@ -11,8 +11,13 @@ README quotes about 1.88 for this run on its own Shakespeare file).
 Both engines start from the same weights and see the same batches: the
 PyTorch side is ``bench/_torch_gpt.py`` (nanoGPT's model, GELU with the tanh
 approximation as llmmath's) with ``torch.optim.AdamW``, ``clip_grad_norm_``
-and the same schedule, on 2 threads. Steps alternate in blocks between the
-two, so a busy machine slows both alike; each step is timed alone.
+and the same schedule. Each engine trains in a process of its own (as in
+``bench_engine.py``: sharing one heap with PyTorch costs NumPy thousands of
+page faults a step), with ``--threads`` threads for both (``torch.set_num_threads``
+and ``OPENBLAS_NUM_THREADS``). Steps alternate in blocks between the two
+processes, so a busy machine slows both alike; each step is timed alone.
+The trained weights come back to this process, and both models are scored
+by the same llmmath code on the same tokens.
 
 Validation loss is reported two ways for each model: nanoGPT's estimate
 (the mean loss of ``--eval-iters`` random batches of the validation split)
@@ -29,7 +34,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -87,87 +94,165 @@ def estimate_val(forward, data, c, n_batches: int) -> float:
                           for _ in range(n_batches)]))
 
 
+def make_trainer(iters: int):
+    """The ``baby`` preset's Trainer (deterministic: the same weights and batches every time)."""
+    from llmmath.train import Trainer, preset_config
+
+    overrides = {} if iters == 2000 else {
+        "max_iters": iters, "lr_decay_iters": iters, "warmup_iters": min(100, iters // 10)}
+    return Trainer(preset_config("baby", **overrides))
+
+
+def worker(engine: str, args: argparse.Namespace) -> None:
+    """Run in a subprocess: one engine, commands on stdin, one JSON line back per command.
+
+    ``steps A B`` trains steps A..B-1 and returns their losses and wall times;
+    ``weights PATH`` writes the model's state_dict (float32 .npz);
+    ``estimate N`` is nanoGPT's validation estimate computed by the engine itself;
+    ``checkpoint PATH`` (llmmath) saves a full llmmath checkpoint.
+    """
+    tr = make_trainer(args.iters)
+    info = {"numpy": np.__version__, "params": tr.model.num_params(False)}
+    step, model = tr.train_step, None
+    if engine == "torch":
+        import torch
+
+        model, step = torch_side(tr, args.threads)
+        info.update(torch=torch.__version__, torch_threads=torch.get_num_threads())
+    print(json.dumps(info), flush=True)
+    for line in sys.stdin:
+        cmd, arg, *rest = line.split()
+        if cmd == "steps":
+            out = {"loss": [], "wall": []}
+            for _ in range(int(arg), int(rest[0])):
+                t = time.perf_counter()
+                out["loss"].append(float(step()))
+                out["wall"].append(time.perf_counter() - t)
+        elif cmd == "weights":
+            state = ({k: v.detach().numpy() for k, v in model.state_dict().items()}
+                     if model is not None else tr.model.state_dict())
+            np.savez(arg, **state)
+            out = {"ok": True}
+        elif cmd == "estimate":
+            if model is None:
+                from llmmath.autograd import no_grad
+
+                tr.model.eval()
+                with no_grad():
+                    est = estimate_val(lambda x, y: tr.model(x, y)[1].item(), tr.data.val,
+                                       tr.config, int(arg))
+            else:
+                import torch
+
+                model.eval()
+                with torch.no_grad():
+                    est = estimate_val(lambda x, y: model(torch.from_numpy(x),
+                                                          torch.from_numpy(y))[1].item(),
+                                       tr.data.val, tr.config, int(arg))
+            out = {"estimate": est}
+        elif cmd == "checkpoint":
+            out = {"path": str(tr.save(Path(arg)))}
+        else:
+            raise SystemExit(f"worker: unknown command {line!r}")
+        print(json.dumps(out), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--iters", type=int, default=2000, help="training steps (baby: 2000)")
     ap.add_argument("--block", type=int, default=50, help="steps per engine before switching")
     ap.add_argument("--eval-iters", type=int, default=200, help="batches in the val estimate")
-    ap.add_argument("--threads", type=int, default=2, help="PyTorch threads")
+    ap.add_argument("--threads", type=int, default=2,
+                    help="threads for both engines: torch.set_num_threads and OpenBLAS")
     ap.add_argument("--no-torch", action="store_true", help="train llmmath only")
     ap.add_argument("--json", type=Path, help="also write the figures to this JSON file")
     ap.add_argument("--save", type=Path, help="save llmmath's trained model as a checkpoint "
                                               "here (for llmmath eval / sample / attention)")
+    ap.add_argument("--worker", choices=["llmmath", "torch"], help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if os.environ.get("OPENBLAS_NUM_THREADS") != str(args.threads):
+        # OpenBLAS reads its thread count when NumPy loads: start again with it set.
+        os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
+        os.execv(sys.executable, [sys.executable, __file__, *sys.argv[1:]])
+    if args.worker:
+        worker(args.worker, args)
+        return
+
+    import tempfile
 
     from llmmath.autograd import no_grad
     from llmmath.evaluate import ngram_nll, token_nll
     from llmmath.nn import GPT
-    from llmmath.train import Trainer, preset_config
 
-    overrides = {} if args.iters == 2000 else {
-        "max_iters": args.iters, "lr_decay_iters": args.iters,
-        "warmup_iters": min(100, args.iters // 10)}
     t0 = time.perf_counter()
-    tr = Trainer(preset_config("baby", **overrides))
+    tr = make_trainer(args.iters)       # data, config and the evaluation model's shape
     c = tr.config
     print(f"baby preset: {c.n_layer} layers, {c.n_head} heads, C={c.n_embd}, T={c.block_size}, "
           f"B={c.batch_size}, {c.max_iters} steps; {tr.model.num_params(False):,} parameters; "
           f"{tr.data.tokenizer!r}; data ready in {time.perf_counter() - t0:.1f} s")
-    engines = [("llmmath", tr.train_step)]
-    if not args.no_torch:
-        import torch
+    names = ["llmmath"] if args.no_torch else ["llmmath", "torch"]
+    passthrough = ["--iters", str(args.iters), "--threads", str(args.threads)]
+    procs = {k: subprocess.Popen([sys.executable, __file__, "--worker", k, *passthrough],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+             for k in names}
+    info = {}
+    for proc in procs.values():
+        info.update(json.loads(proc.stdout.readline()))
 
-        tmodel, tstep = torch_side(tr, args.threads)
-        engines.append(("torch", tstep))
-        print(f"numpy {np.__version__}, torch {torch.__version__} "
-              f"({torch.get_num_threads()} threads)")
-    times = {name: [] for name, _ in engines}
-    losses = {name: [] for name, _ in engines}
+    def ask(name: str, *words) -> dict:
+        procs[name].stdin.write(" ".join(str(w) for w in words) + "\n")
+        procs[name].stdin.flush()
+        return json.loads(procs[name].stdout.readline())
+
+    print(f"numpy {info['numpy']}" + (f", torch {info['torch']}" if "torch" in info else "")
+          + f"; threads: OpenBLAS {args.threads}"
+          + (f", torch {info['torch_threads']}" if "torch" in info else "")
+          + "; one process per engine")
+    times = {k: [] for k in names}
+    losses = {k: [] for k in names}
+    order = list(names)
     for start in range(0, c.max_iters, args.block):
-        for name, step in engines:
-            for _ in range(start, min(start + args.block, c.max_iters)):
-                t = time.perf_counter()
-                losses[name].append(step())
-                times[name].append(time.perf_counter() - t)
-        engines.reverse()
-        done = min(start + args.block, c.max_iters)
-        print(f"  step {done:5d}: " + ", ".join(
+        stop = min(start + args.block, c.max_iters)
+        for name in order:
+            r = ask(name, "steps", start, stop)
+            losses[name] += r["loss"]
+            times[name] += r["wall"]
+        order.reverse()  # alternate which engine goes first
+        print(f"  step {stop:5d}: " + ", ".join(
             f"{k} loss {v[-1]:.4f} ({1e3 * statistics.median(times[k][-args.block:]):.0f} "
             "ms/step)" for k, v in losses.items()), flush=True)
 
     if args.save:
-        print(f"checkpoint: {tr.save(args.save)}")
+        print(f"checkpoint: {ask('llmmath', 'checkpoint', args.save.resolve())['path']}")
 
     # ---- evaluation: both models through the same code on the same tokens
-    models = {"llmmath": tr.model}
-    if "torch" in times:
-        twin = GPT(tr.gpt_config, dtype=np.float32, rng=0)
-        twin.load_state_dict({k: v.detach().numpy() for k, v in tmodel.state_dict().items()})
-        models["torch"] = twin
     results = {}
-    for name, model in models.items():
-        model.eval()
-        t = time.perf_counter()
-        with no_grad():
-            est = estimate_val(lambda x, y, m=model: m(x, y)[1].item(), tr.data.val, c,
-                               args.eval_iters)
-        nll = token_nll(model, tr.data.val, batch_size=64)
-        results[name] = {
-            "train_seconds": sum(times[name]),
-            "ms_per_step_median": 1e3 * statistics.median(times[name]),
-            "ms_per_step_iqr": [1e3 * float(np.percentile(times[name], q)) for q in (25, 75)],
-            "final_batch_loss": losses[name][-1],
-            "val_estimate": est, "val_full_split": float(nll.mean()),
-            "eval_seconds": time.perf_counter() - t,
-        }
-    if "torch" in times:
-        import torch
-
-        with torch.no_grad():
-            tmodel.eval()
-            results["torch"]["val_estimate_in_torch"] = estimate_val(
-                lambda x, y: tmodel(torch.from_numpy(x), torch.from_numpy(y))[1].item(),
-                tr.data.val, c, args.eval_iters)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            est_own = ask(name, "estimate", args.eval_iters)["estimate"]
+            path = Path(tmp) / f"{name}.npz"
+            ask(name, "weights", path)
+            model = GPT(tr.gpt_config, dtype=np.float32, rng=0)
+            with np.load(path) as z:
+                model.load_state_dict({k: z[k] for k in z.files})
+            model.eval()
+            t = time.perf_counter()
+            with no_grad():
+                est = estimate_val(lambda x, y, m=model: m(x, y)[1].item(), tr.data.val, c,
+                                   args.eval_iters)
+            nll = token_nll(model, tr.data.val, batch_size=64)
+            results[name] = {
+                "train_seconds": sum(times[name]),
+                "ms_per_step_median": 1e3 * statistics.median(times[name]),
+                "ms_per_step_iqr": [1e3 * float(np.percentile(times[name], q)) for q in (25, 75)],
+                "final_batch_loss": losses[name][-1],
+                "val_estimate": est, "val_estimate_own_engine": est_own,
+                "val_full_split": float(nll.mean()),
+                "eval_seconds": time.perf_counter() - t,
+            }
+    for proc in procs.values():
+        proc.stdin.close()
+        proc.wait()
 
     print(f"\n{'engine':<9}{'train wall s':>13}{'ms/step':>9}{'IQR':>13}{'val est.':>10}"
           f"{'val (full split)':>18}")
@@ -178,7 +263,7 @@ def main() -> None:
     if "torch" in results:
         r = results
         print(f"ratio llmmath/torch: {r['llmmath']['ms_per_step_median'] / r['torch']['ms_per_step_median']:.2f} "
-              f"(median ms/step); torch's own val estimate {r['torch']['val_estimate_in_torch']:.4f}")
+              f"(median ms/step); torch's own val estimate {r['torch']['val_estimate_own_engine']:.4f}")
     ours = results["llmmath"]["val_full_split"]
     print(f"goal: llmmath val loss {ours:.4f} nats/char "
           f"{'<=' if ours <= GOAL else '>'} {GOAL} -> {'met' if ours <= GOAL else 'NOT met'} "
