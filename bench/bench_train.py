@@ -108,7 +108,7 @@ def worker(engine: str, args: argparse.Namespace) -> None:
 
     ``steps A B`` trains steps A..B-1 and returns their losses and wall times;
     ``weights PATH`` writes the model's state_dict (float32 .npz);
-    ``estimate N`` is nanoGPT's validation estimate computed by the engine itself;
+    ``estimate N`` (torch) is nanoGPT's validation estimate computed by PyTorch itself;
     ``checkpoint PATH`` (llmmath) saves a full llmmath checkpoint.
     """
     tr = make_trainer(args.iters)
@@ -133,22 +133,14 @@ def worker(engine: str, args: argparse.Namespace) -> None:
                      if model is not None else tr.model.state_dict())
             np.savez(arg, **state)
             out = {"ok": True}
-        elif cmd == "estimate":
-            if model is None:
-                from llmmath.autograd import no_grad
+        elif cmd == "estimate" and model is not None:
+            import torch
 
-                tr.model.eval()
-                with no_grad():
-                    est = estimate_val(lambda x, y: tr.model(x, y)[1].item(), tr.data.val,
-                                       tr.config, int(arg))
-            else:
-                import torch
-
-                model.eval()
-                with torch.no_grad():
-                    est = estimate_val(lambda x, y: model(torch.from_numpy(x),
-                                                          torch.from_numpy(y))[1].item(),
-                                       tr.data.val, tr.config, int(arg))
+            model.eval()
+            with torch.no_grad():
+                est = estimate_val(lambda x, y: model(torch.from_numpy(x),
+                                                      torch.from_numpy(y))[1].item(),
+                                   tr.data.val, tr.config, int(arg))
             out = {"estimate": est}
         elif cmd == "checkpoint":
             out = {"path": str(tr.save(Path(arg)))}
@@ -229,7 +221,8 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for name in names:
-            est_own = ask(name, "estimate", args.eval_iters)["estimate"]
+            if name == "torch":
+                torch_est = ask(name, "estimate", args.eval_iters)["estimate"]
             path = Path(tmp) / f"{name}.npz"
             ask(name, "weights", path)
             model = GPT(tr.gpt_config, dtype=np.float32, rng=0)
@@ -246,13 +239,15 @@ def main() -> None:
                 "ms_per_step_median": 1e3 * statistics.median(times[name]),
                 "ms_per_step_iqr": [1e3 * float(np.percentile(times[name], q)) for q in (25, 75)],
                 "final_batch_loss": losses[name][-1],
-                "val_estimate": est, "val_estimate_own_engine": est_own,
+                "val_estimate": est,
                 "val_full_split": float(nll.mean()),
                 "eval_seconds": time.perf_counter() - t,
             }
     for proc in procs.values():
         proc.stdin.close()
         proc.wait()
+    if "torch" in results:
+        results["torch"]["val_estimate_in_torch"] = torch_est
 
     print(f"\n{'engine':<9}{'train wall s':>13}{'ms/step':>9}{'IQR':>13}{'val est.':>10}"
           f"{'val (full split)':>18}")
@@ -263,7 +258,7 @@ def main() -> None:
     if "torch" in results:
         r = results
         print(f"ratio llmmath/torch: {r['llmmath']['ms_per_step_median'] / r['torch']['ms_per_step_median']:.2f} "
-              f"(median ms/step); torch's own val estimate {r['torch']['val_estimate_own_engine']:.4f}")
+              f"(median ms/step); torch's own val estimate {r['torch']['val_estimate_in_torch']:.4f}")
     ours = results["llmmath"]["val_full_split"]
     print(f"goal: llmmath val loss {ours:.4f} nats/char "
           f"{'<=' if ours <= GOAL else '>'} {GOAL} -> {'met' if ours <= GOAL else 'NOT met'} "
