@@ -6,13 +6,15 @@ import hashlib
 import io
 import os
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from llmmath import checkpoint
+from llmmath import _files, checkpoint
+from llmmath._files import atomic_write_text
 from llmmath.checkpoint import (
     CheckpointError,
     atomic_write_bytes,
@@ -165,14 +167,61 @@ def test_failed_save_leaves_the_old_checkpoint_intact(tmp_path, rng, monkeypatch
 def test_atomic_write_uses_fsync_and_replace(tmp_path, monkeypatch):
     events = []
     real_fsync, real_replace = os.fsync, os.replace
-    monkeypatch.setattr(checkpoint.os, "fsync", lambda fd: (events.append("fsync"),
-                                                            real_fsync(fd))[1])
-    monkeypatch.setattr(checkpoint.os, "replace", lambda a, b: (events.append("replace"),
-                                                                real_replace(a, b))[1])
+    monkeypatch.setattr(_files.os, "fsync", lambda fd: (events.append("fsync"),
+                                                        real_fsync(fd))[1])
+    monkeypatch.setattr(_files.os, "replace", lambda a, b: (events.append("replace"),
+                                                            real_replace(a, b))[1])
     target = tmp_path / "sub" / "f.bin"
     atomic_write_bytes(target, lambda f: f.write(b"xyz"))
     assert target.read_bytes() == b"xyz"
     assert events[:2] == ["fsync", "replace"]          # data on disk before the rename
+    events.clear()
+    atomic_write_text(target, "abc\n")
+    assert target.read_bytes() == b"abc\n" and events[:2] == ["fsync", "replace"]
+
+
+def test_one_atomic_writer_for_the_whole_package():
+    # checkpoint re-exports the one helper rather than keeping a copy
+    assert checkpoint.atomic_write_bytes is _files.atomic_write_bytes
+    src = Path(_files.__file__).parent
+    writers = sorted(str(p.relative_to(src)) for p in src.rglob("*.py")
+                     if "os.replace(" in p.read_text(encoding="utf-8"))
+    assert writers == ["_files.py"]
+
+
+def test_a_failed_text_write_keeps_the_old_file_and_leaves_no_debris(tmp_path, monkeypatch):
+    target = tmp_path / "index.html"
+    atomic_write_text(target, "old")
+
+    def full_disk(fd):
+        raise OSError(28, "No space left on device (simulated)")
+
+    monkeypatch.setattr(_files.os, "fsync", full_disk)
+    with pytest.raises(OSError, match="No space"):
+        atomic_write_text(target, "new " * 1000)
+    monkeypatch.undo()
+    assert target.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html"]
+    assert _files.temporary_files(target) == []
+
+
+def test_temporary_files_finds_what_a_killed_writer_left(tmp_path):
+    """A process killed inside the write (os._exit skips every cleanup) leaves exactly its
+    temporary file, next to an untouched target."""
+    import subprocess
+    import sys
+
+    target = tmp_path / "ckpt.npz"
+    target.write_bytes(b"previous")
+    code = ("import os, sys\nfrom llmmath._files import atomic_write_bytes\n"
+            "atomic_write_bytes(sys.argv[1], lambda f: (f.write(b'half'), f.flush(), "
+            "os._exit(9)))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(target)], check=False)
+    assert done.returncode == 9
+    left = _files.temporary_files(target)
+    assert len(left) == 1 and left[0].read_bytes() == b"half"
+    assert target.read_bytes() == b"previous"
+    assert _files.temporary_files(tmp_path / "other.npz") == []
 
 
 def test_optimizer_state_tree_round_trip(tmp_path, rng):

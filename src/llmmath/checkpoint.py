@@ -17,10 +17,12 @@ runs code chosen by whoever wrote the file. Here the header is JSON and the
 arrays are read with ``allow_pickle=False``, so loading a file from a stranger
 can fail but cannot execute anything.
 
-**Why atomic.** :func:`save_checkpoint` writes to a temporary file in the same
-directory, flushes it to disk (``os.fsync``) and renames it over the target
-with :func:`os.replace`, which is atomic on POSIX and Windows. A crash, a full
-disk or a Ctrl-C during the save leaves the previous checkpoint untouched.
+**Why atomic.** :func:`save_checkpoint` writes through
+:func:`atomic_write_bytes` (re-exported here from :mod:`llmmath._files`): a
+temporary file in the same directory, flushed to disk (``os.fsync``) and
+renamed over the target with :func:`os.replace`, which is atomic on POSIX and
+Windows. A crash, a full disk or a Ctrl-C during the save leaves the previous
+checkpoint untouched.
 
 **Why a checksum.** A file cut short by a full disk or damaged in a copy is
 found at load time (the zip's own CRC-32 and the SHA-256 both check it), and
@@ -45,7 +47,6 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+from llmmath._files import atomic_write_bytes
 from llmmath._validation import describe
 from llmmath.errors import InvalidTypeError, InvalidValueError
 
@@ -95,64 +97,6 @@ class Checkpoint:
     arrays: dict
     path: Path
     sha256: str
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename durable by syncing the directory entry (POSIX only; a no-op elsewhere)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: Any, write: Any) -> Path:
-    """Write a file atomically: ``write(f)`` fills a temporary file, which then replaces ``path``.
-
-    The temporary file lives in the target's directory (so the final
-    :func:`os.replace` never crosses file systems), is flushed and fsync'ed
-    before the rename, and is removed if ``write`` raises, leaving any earlier
-    file at ``path`` as it was.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-    write : callable
-        ``write(f)`` with ``f`` a binary file open for writing.
-
-    Returns
-    -------
-    Path
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> atomic_write_bytes(d / "x.bin", lambda f: f.write(b"abc")).read_bytes()
-    b'abc'
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    _fsync_dir(path.parent)
-    return path
 
 
 def _hash_update(h: Any, name: str, data: bytes) -> None:

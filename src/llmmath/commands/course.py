@@ -17,6 +17,7 @@ from pathlib import Path
 
 import typer
 
+from llmmath._files import atomic_write_bytes, atomic_write_text
 from llmmath.lessons import LESSONS, Lesson
 
 __all__ = ["register", "export_course"]
@@ -67,19 +68,6 @@ def _start(path: str, port: int, no_browser: bool) -> None:
     server.serve(sock, app, on_ready=None if no_browser else open_browser)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _export_one(lesson: Lesson, out_dir: Path, scratch: str) -> tuple[Lesson, str | None]:
     """Run ``marimo export html`` on one lesson; return an error text or None.
 
@@ -90,21 +78,16 @@ def _export_one(lesson: Lesson, out_dir: Path, scratch: str) -> tuple[Lesson, st
     from llmmath.lessons._kit import LINKS_ENV
 
     target = out_dir / f"{lesson.name}.html"
-    fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=f".{lesson.name}.", suffix=".html")
-    os.close(fd)
+    draft = Path(scratch) / f"{lesson.name}.html"   # marimo writes here; then one atomic copy
     env = {**os.environ, LINKS_ENV: "export", "PYTHONPYCACHEPREFIX": scratch}
     cmd = [sys.executable, "-m", "marimo", "export", "html", "--no-sandbox", "--force",
-           "-o", tmp, str(lesson.path)]
-    try:
-        done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-        if done.returncode != 0:
-            return lesson, (done.stderr or done.stdout).strip()[-2000:]
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-        return lesson, None
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+           "-o", str(draft), str(lesson.path)]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return lesson, (done.stderr or done.stdout).strip()[-2000:]
+    html = draft.read_bytes()
+    atomic_write_bytes(target, lambda f: f.write(html))
+    return lesson, None
 
 
 def export_course(out_dir: Path, names: list[str] | None = None) -> dict[str, str | None]:
@@ -133,7 +116,7 @@ def export_course(out_dir: Path, names: list[str] | None = None) -> dict[str, st
         note="Exported by <code>llmmath course --export</code>. The lesson pages are "
              "snapshots: their controls do not recompute; run <code>llmmath course</code> "
              "for the live course.")
-    _write_atomic(out_dir / "index.html", home)
+    atomic_write_text(out_dir / "index.html", home)
     return results
 
 

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from llmmath._files import atomic_write_text
 from llmmath.errors import InvalidTypeError, InvalidValueError
 
 __all__ = [
@@ -412,19 +413,7 @@ def claims_markdown() -> str:
 
 def write_claims_markdown(path: str | None = None) -> str:
     """Write ``CLAIMS.md`` next to this module (atomically); return its path."""
-    import os
-    import tempfile
     from pathlib import Path
 
     target = Path(path) if path is not None else Path(__file__).with_name("CLAIMS.md")
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".CLAIMS.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(claims_markdown())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return str(target)
+    return str(atomic_write_text(target, claims_markdown()))
