@@ -6,7 +6,8 @@ dot products and matrix products rescale by powers of two, which is exact,
 so ``norm([1e200, 1e200])`` is ``1.414...e200`` and not ``inf``.
 
 A power-of-two rescaling ``x * 2**-e`` changes only the exponent of each
-number, so no rounding happens; that is the one trick used throughout.
+number, so no rounding happens; that is the one trick used throughout (written
+once, in :mod:`llmmath._numerics`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from llmmath._numerics import pow2_exponent, pow2_split
 from llmmath._validation import (
     as_float_array,
     check_axis,
@@ -37,11 +39,6 @@ __all__ = [
     "lora_param_count",
     "lora_compression_ratio",
 ]
-
-
-def _exponent(absmax: np.ndarray) -> np.ndarray:
-    """The power of two ``e`` with ``absmax * 2**-e`` in [0.5, 1) (0 for 0)."""
-    return np.frexp(absmax)[1]
 
 
 def _broadcast(shapes: list[tuple[int, ...]], what: str, op: str) -> tuple[int, ...]:
@@ -107,9 +104,9 @@ def dot(a: Any, b: Any) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
         out = np.asarray(np.einsum("...i,...i->...", a, b))
     if not np.isfinite(out).all():
-        ea = _exponent(np.abs(a).max(axis=-1, keepdims=True))
-        eb = _exponent(np.abs(b).max(axis=-1, keepdims=True))
-        small = np.einsum("...i,...i->...", np.ldexp(a, -ea), np.ldexp(b, -eb))  # |.| <= n
+        sa, ea = pow2_split(a, axis=-1)
+        sb, eb = pow2_split(b, axis=-1)
+        small = np.einsum("...i,...i->...", sa, sb)  # |.| <= n
         with np.errstate(over="ignore"):  # a true sum beyond the range is inf
             out = np.asarray(np.ldexp(small, ea[..., 0] + eb[..., 0]))
     return out[()]
@@ -182,7 +179,7 @@ def norm(x: Any, axis: int | None = None, ord: float = 2, keepdims: bool = False
     if ord_ == np.inf:
         out = m
     else:
-        e = _exponent(m)
+        e = pow2_exponent(m)
         u = np.ldexp(a, -e)  # entries in [0, 1)
         s = u.sum(axis=axes, keepdims=True) if ord_ == 1 else np.sqrt((u * u).sum(axis=axes, keepdims=True))
         with np.errstate(over="ignore"):  # a norm beyond the float range is inf
@@ -194,8 +191,7 @@ def norm(x: Any, axis: int | None = None, ord: float = 2, keepdims: bool = False
 
 def _unit(x: np.ndarray, axis: int, eps: float) -> np.ndarray:
     """``x / max(||x||, eps)`` along ``axis``, without overflow or underflow."""
-    e = _exponent(np.abs(x).max(axis=axis, keepdims=True))
-    u = np.ldexp(x, -e)
+    u, e = pow2_split(x, axis=axis)
     nu = np.sqrt((u * u).sum(axis=axis, keepdims=True))  # ||x|| = nu * 2**e
     # eps * 2**-e overflows only when ||x|| is far below eps; then x / eps is 0 anyway.
     # The floor never drops below the dtype's smallest number, so 0 / floor stays 0.
@@ -314,9 +310,9 @@ def matmul(A: Any, B: Any) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):  # repaired below
         C = a2 @ b2
     if not np.isfinite(C).all():
-        er = _exponent(np.abs(a2).max(axis=-1, keepdims=True))  # (..., m, 1)
-        ec = _exponent(np.abs(b2).max(axis=-2, keepdims=True))  # (..., 1, p)
-        small = np.ldexp(a2, -er) @ np.ldexp(b2, -ec)  # every entry |.| <= n
+        sa, er = pow2_split(a2, axis=-1)  # er: (..., m, 1), one exponent per row of A
+        sb, ec = pow2_split(b2, axis=-2)  # ec: (..., 1, p), one per column of B
+        small = sa @ sb  # every entry |.| <= n
         with np.errstate(over="ignore"):
             C = np.ldexp(small, er + ec)
     if A.ndim == 1:
@@ -406,7 +402,7 @@ def pca(X: Any, n_components: int) -> PCAResult:
     if f < 1:
         raise ShapeError(f"{op}: argument 'X' has no features (columns); got shape {X.shape}.")
     k = check_int(n_components, "n_components", op, min_value=1, max_value=min(n, f))
-    e = _exponent(np.abs(X).max())
+    e = pow2_exponent(np.abs(X).max())
     Xs = np.ldexp(X, -e)  # |entries| < 1: the mean and the SVD cannot overflow
     mean_s = Xs.mean(axis=0)
     try:
@@ -489,8 +485,7 @@ def low_rank_approx(M: Any, rank: int) -> tuple[np.ndarray, np.ndarray]:
     batch = M.shape[:-2]
     if M.size == 0:
         return M.copy(), np.zeros(batch, M.dtype)[()]
-    e = _exponent(np.abs(M).max(axis=(-2, -1), keepdims=True))
-    Ms = np.ldexp(M, -e)
+    Ms, e = pow2_split(M, axis=(-2, -1))
     try:
         U, s, Vt = np.linalg.svd(Ms, full_matrices=False)
     except np.linalg.LinAlgError:
