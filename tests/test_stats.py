@@ -15,8 +15,9 @@ import pytest
 import scipy.special as sp
 import scipy.stats as st
 
-from llmmath import _special, stats
+from llmmath import stats
 from llmmath.errors import InvalidTypeError, InvalidValueError, ShapeError
+from llmmath.stats import special as _special
 
 pytestmark = pytest.mark.lesson_evaluation
 

@@ -2,8 +2,8 @@
 
 An interval method claims a confidence level c; the only way to see whether
 it keeps that promise is to build it on many data sets whose truth is known
-and count how often it covers. Kept apart from :mod:`llmmath.stats` so each
-file reads in one sitting.
+and count how often it covers. The intervals themselves are in
+:mod:`llmmath.stats.intervals`; this module runs the simulation.
 """
 
 from __future__ import annotations
@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llmmath import _special
 from llmmath._validation import check_choice, check_float, check_int, check_rng
+from llmmath.stats import special
 
-__all__ = ["CoverageResult", "bootstrap_coverage"]
+# CoverageResult, the result type, is importable but not listed.
+__all__ = ["bootstrap_coverage"]
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def bootstrap_coverage(
         x = gen.standard_normal((min(per, D - start), n))           # (d, n), true mean 0
         m = x.mean(axis=1)
         if method == "t":
-            half = _special.t_ppf(1.0 - alpha, n - 1) * x.std(axis=1, ddof=1) / math.sqrt(n)
+            half = special.t_ppf(1.0 - alpha, n - 1) * x.std(axis=1, ddof=1) / math.sqrt(n)
             low, high = m - half, m + half
         else:
             idx = gen.integers(0, n, (x.shape[0], R, n))            # (d, R, n)

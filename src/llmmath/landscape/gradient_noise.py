@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from llmmath._numerics import pow2_scale
 from llmmath._validation import (
     as_float_array,
     as_int_array,
@@ -265,9 +266,8 @@ def minibatch_gradient_variance(
                                 f"sizes to fit a slope; got {sizes.tolist()}.")
     nb = check_int(n_batches, "n_batches", op, min_value=2)
     gen = check_rng(rng, op)
-    big = float(np.max(np.abs(g)))
-    scale = 1.0 if big == 0.0 else float(np.ldexp(1.0, np.frexp(big)[1]))  # exact, |g/s| < 1
-    g = g / scale
+    scale = pow2_scale(g)
+    g = g / scale                                   # exact, |g| < 2: the squares cannot overflow
     mean = g.mean(axis=0)
     sigma2 = float(np.mean(np.sum((g - mean) ** 2, axis=1)))
     if sigma2 == 0.0:

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from llmmath._softmax import softmax
+from llmmath._numerics import pow2_scale
 from llmmath._validation import (
     as_float_array,
     as_int_array,
@@ -21,9 +21,10 @@ from llmmath._validation import (
     ensure_no_nan,
 )
 from llmmath.errors import InvalidValueError, ShapeError
+from llmmath.prob.softmax import softmax
 
+# GaussianFit, the result type of gaussian_mle, is importable but not listed.
 __all__ = [
-    "GaussianFit",
     "categorical_mle",
     "gaussian_mle",
     "bayes_posterior",
@@ -95,7 +96,7 @@ def categorical_mle(counts: Any, axis: int = -1, alpha: float = 0.0) -> np.ndarr
         raise InvalidValueError(f"{op}: argument 'counts' has a negative entry {float(c.min())}; expected counts >= 0.")
     # divide counts and alpha by one power of two first: sums of counts near
     # the float limit cannot overflow, and the ratios are unchanged
-    s = _power_of_two_scale(np.append(c.reshape(-1), a))
+    s = pow2_scale(np.append(c.reshape(-1), a))
     c = c / s + a / s
     total = c.sum(axis=ax, keepdims=True)
     if c.size and (total == 0).any():
@@ -155,8 +156,8 @@ def gaussian_mle(x: Any, axis: int | None = None) -> GaussianFit:
         ax = check_axis(axis, arr.ndim, "axis", op)
         if arr.shape[ax] == 0:
             raise InvalidValueError(f"{op}: argument 'x' has no observations along axis {axis}.")
-    scale = _power_of_two_scale(arr)
-    y = arr / scale                                  # |y| <= 1: no overflow below
+    scale = pow2_scale(arr)
+    y = arr / scale                                  # |y| < 2: no overflow below
     mean = y.mean(axis=ax)
     var = ((y - np.expand_dims(mean, ax)) ** 2).mean(axis=ax)
     with np.errstate(over="ignore"):                 # a true variance beyond float range is inf
@@ -165,14 +166,6 @@ def gaussian_mle(x: Any, axis: int | None = None) -> GaussianFit:
     if axis is None:
         return GaussianFit(float(mean), float(var), float(std), int(arr.shape[0]))
     return GaussianFit(mean, var, std, int(arr.shape[ax]))
-
-
-def _power_of_two_scale(arr: np.ndarray) -> float:
-    """A power of two ``s`` with ``max |arr| / s < 2`` (1 for zeros); dividing by it is exact."""
-    big = float(np.max(np.abs(arr))) if arr.size else 0.0
-    if big == 0.0 or not math.isfinite(big):
-        return 1.0
-    return math.ldexp(1.0, math.frexp(big)[1] - 1)
 
 
 def bayes_posterior(prior: Any, likelihood: Any, axis: int = -1) -> np.ndarray:
@@ -310,7 +303,7 @@ def expectation(values: Any, probs: Any, axis: int = -1) -> np.ndarray:
     3.5
     """
     v, p, ax = _values_and_probs(values, probs, axis, "expectation")
-    scale = _power_of_two_scale(v)
+    scale = pow2_scale(v)
     with np.errstate(over="ignore"):  # only a result beyond the float range overflows
         out = (p * (v / scale)).sum(axis=ax) * scale
     return ensure_no_nan(np.asarray(out), "expectation")
@@ -353,7 +346,7 @@ def variance(values: Any, probs: Any, axis: int = -1) -> np.ndarray:
     2.916667
     """
     v, p, ax = _values_and_probs(values, probs, axis, "variance")
-    scale = _power_of_two_scale(v)
+    scale = pow2_scale(v)
     y = v / scale
     mean = np.expand_dims((p * y).sum(axis=ax), ax)
     with np.errstate(over="ignore"):  # a variance beyond the float range is inf

@@ -18,7 +18,7 @@ from llmmath._validation import as_float_array, check_float, check_int, describe
 from llmmath.errors import InvalidTypeError, InvalidValueError, ShapeError
 
 __all__ = [
-    "MAX_COORD", "Surface", "quadratic_bowl", "saddle", "rosenbrock", "double_well",
+    "Surface", "quadratic_bowl", "saddle", "rosenbrock", "double_well",
     "CriticalPoint", "hessian_eigenvalues", "classify_point",
 ]
 

@@ -1,8 +1,10 @@
 """Resampling machinery behind :func:`llmmath.stats.bootstrap_ci` and
 :func:`llmmath.stats.permutation_test`.
 
-Kept apart from the public functions so each file reads in one sitting. The
-random draws follow ``scipy.stats.bootstrap`` and ``scipy.stats.permutation_test``
+The internal machinery shared by :mod:`llmmath.stats.intervals` and
+:mod:`llmmath.stats.tests` (none of it is re-exported by :mod:`llmmath.stats`):
+bootstrap replicates, jackknife values, the BCa levels and the index batches
+of a permutation test. The random draws follow ``scipy.stats.bootstrap`` and ``scipy.stats.permutation_test``
 exactly (``rng.integers(0, n, (batch, n))`` per batch of bootstrap resamples,
 one ``rng.permutation(n)`` per permutation), so the same seed gives the same
 resamples as SciPy and results can be compared number for number.
@@ -18,12 +20,12 @@ from typing import Any
 
 import numpy as np
 
-from llmmath import _special
 from llmmath.errors import InvalidValueError
+from llmmath.stats import special
 
 __all__ = [
     "statistic_on_rows",
-    "bootstrap_distribution",
+    "bootstrap_replicates",
     "jackknife_values",
     "bca_levels",
     "permutation_indices",
@@ -82,7 +84,7 @@ def _chunks(total: int, size: int) -> Iterator[int]:
         yield min(size, total - start)
 
 
-def bootstrap_distribution(
+def bootstrap_replicates(
     x: np.ndarray,
     on_rows: Callable[[np.ndarray], np.ndarray],
     n_resamples: int,
@@ -139,7 +141,7 @@ def bca_levels(
             "so the bias correction z0 is infinite. Use method='percentile' or more "
             "resamples."
         )
-    z0 = _special.ndtri(below)
+    z0 = special.ndtri(below)
     n = theta_jack.shape[0]
     u = (n - 1) * (theta_jack.mean() - theta_jack)
     top = float(np.max(np.abs(u)))
@@ -149,7 +151,7 @@ def bca_levels(
         u = u / top                                          # a is scale-free; avoids overflow
         a_hat = float((u**3).sum() / n**3 / (6.0 * ((u**2).sum() / n**2) ** 1.5))
     levels = []
-    for z in (_special.ndtri(alpha), -_special.ndtri(alpha)):
+    for z in (special.ndtri(alpha), -special.ndtri(alpha)):
         num = z0 + z
         den = 1.0 - a_hat * num
         if den <= 0.0:
@@ -158,7 +160,7 @@ def bca_levels(
                 f"and bias z0={z0:.3g} give 1 - a (z0 + z) <= 0 for this confidence. "
                 "Use method='percentile' or a lower confidence."
             )
-        levels.append(_special.ndtr(z0 + num / den))
+        levels.append(special.ndtr(z0 + num / den))
     return levels[0], levels[1]
 
 

@@ -1,23 +1,9 @@
-"""Loss landscapes for the optimisation lesson: test surfaces, trajectories, curvature, noise.
+"""Optimiser trajectories on the test surfaces (public through :mod:`llmmath.landscape`).
 
-* Four classic 2-D surfaces, each with its value, analytic gradient and
-  analytic Hessian: :func:`quadratic_bowl` (condition number κ),
-  :func:`saddle` (x² − y²), :func:`rosenbrock` and :func:`double_well`.
-  Their formula is written once with ``+ - *`` only, so the same expression
-  runs on floats, NumPy arrays and :class:`~llmmath.autograd.Tensor`.
-* :func:`run_optimizer` walks a surface with the optimisers of
-  :mod:`llmmath.optim` (the update rules live there and only there), taking
-  gradients with the autograd engine.
-* :func:`hessian_eigenvalues` and :func:`classify_point`: minimum, maximum or
-  saddle from the signs of the Hessian's eigenvalues.
-* Gradient noise on a real problem: :func:`logistic_problem`,
-  :func:`logistic_gradients`, :func:`minibatch_gradients` and
-  :func:`minibatch_gradient_variance`, which measures E‖g_B − g‖² against the
-  batch size and fits the log–log slope (σ²/|B| predicts −1).
-
-The surfaces live in ``llmmath/_surfaces.py`` and the gradient-noise tools
-in ``llmmath/_gradient_noise.py``, so that each file reads in one sitting;
-this module is the public name for all of it.
+:func:`run_optimizer` walks a :class:`~llmmath.landscape.Surface` with the
+optimisers of :mod:`llmmath.optim` (the update rules live there and only
+there), taking gradients with the autograd engine or the surface's closed
+form, and records the path as a :class:`Trajectory`.
 """
 
 from __future__ import annotations
@@ -28,24 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from llmmath._gradient_noise import (
-    GradientNoise,
-    LogisticProblem,
-    logistic_gradients,
-    logistic_problem,
-    minibatch_gradient_variance,
-    minibatch_gradients,
-)
-from llmmath._surfaces import (
-    CriticalPoint,
-    Surface,
-    classify_point,
-    double_well,
-    hessian_eigenvalues,
-    quadratic_bowl,
-    rosenbrock,
-    saddle,
-)
 from llmmath._validation import (
     as_float_array,
     check_callable,
@@ -56,20 +24,13 @@ from llmmath._validation import (
     describe,
 )
 from llmmath.errors import InvalidTypeError, InvalidValueError, ShapeError
+from llmmath.landscape.surfaces import Surface
 
-__all__ = [
-    "Surface", "quadratic_bowl", "saddle", "rosenbrock", "double_well",
-    "OPTIMIZERS", "Trajectory", "run_optimizer",
-    "CriticalPoint", "hessian_eigenvalues", "classify_point",
-    "LogisticProblem", "logistic_problem", "logistic_gradients",
-    "minibatch_gradients", "GradientNoise", "minibatch_gradient_variance",
-]
+__all__ = ["OPTIMIZERS", "Trajectory", "run_optimizer"]
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam")
 MAX_BLOWUP = 1e20  # with |θ| below it, gradients and Adam's g² stay finite on every surface
 
-
-# ------------------------------------------------------------------ trajectories
 
 @dataclass(frozen=True)
 class Trajectory:

@@ -5,7 +5,7 @@ double precision, including far in the tails where ``1 - erf`` would cancel.
 ``erf`` and ``erfc`` are public through :mod:`llmmath.calculus`; ``ndtr_pdf``
 serves :func:`llmmath.calculus.gelu` and :func:`llmmath.calculus.gelu_grad`.
 Checked against mpmath and ``scipy.special`` in ``tests/test_calculus.py``.
-(:mod:`llmmath._special` holds the scalar functions of the statistics code.)
+(:mod:`llmmath.stats.special` holds the scalar functions of the statistics code.)
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import numpy as np
 
 from llmmath._validation import as_float_array
 
-__all__ = ["erf", "erfc", "ndtr_pdf"]
+# ndtr_pdf (Phi and phi together, for GELU) is importable but not listed.
+__all__ = ["erf", "erfc"]
 
 _SQRT_PI = np.sqrt(np.pi)
 _SQRT_2PI = np.sqrt(2 * np.pi)

@@ -21,11 +21,12 @@ from typing import Any
 
 import numpy as np
 
+from llmmath._numerics import pow2_scale
 from llmmath._validation import as_float_array, check_float
 from llmmath.errors import InvalidValueError, ShapeError
 
+# LinearGaussianPosterior, the result type, is importable but not listed.
 __all__ = [
-    "LinearGaussianPosterior",
     "normal_logpdf",
     "normal_pdf",
     "ridge_regression",
@@ -174,12 +175,6 @@ def _design(X: Any, y: Any, op: str) -> tuple[np.ndarray, np.ndarray]:
     return Xa, ya
 
 
-def _power_of_two(a: np.ndarray) -> float:
-    """A power of two ``c`` with ``max |a| / c`` in ``[1, 2)`` (1 for zeros); exact to divide by."""
-    big = float(np.max(np.abs(a)))
-    return 1.0 if big == 0.0 else math.ldexp(1.0, math.frexp(big)[1] - 1)
-
-
 def _shrunk_solution(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
     """``V diag(s / (s^2 + lam)) U^T y`` from the thin SVD of ``X``, with scaling.
 
@@ -189,7 +184,7 @@ def _shrunk_solution(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
     singular value below ``s_max * max(n, d) * eps`` counts as zero and
     contributes 0 (the minimum-norm solution when ``lam = 0``, as ``lstsq``).
     """
-    cx, cy = _power_of_two(X), _power_of_two(y)
+    cx, cy = pow2_scale(X), pow2_scale(y)
     U, s, Vt = np.linalg.svd(X / cx, full_matrices=False)           # (n, r), (r,), (r, d)
     lam_s = lam / (cx * cx)                                         # penalty in the scaled units
     # singular values below rounding level count as 0 (the cutoff of numpy.linalg.lstsq)
@@ -344,7 +339,7 @@ def linear_gaussian_posterior(X: Any, y: Any, noise_std: float,
     d = Xa.shape[1]
     mean = np.zeros((d,) + ya.shape[1:]) if math.isinf(lam) else _shrunk_solution(Xa, ya, lam)
     # covariance: V diag(1 / (s_i^2 / s^2 + 1 / s_p^2)) V^T, with s_i = 0 past the rank
-    cx = _power_of_two(Xa)
+    cx = pow2_scale(Xa)
     _, sv, Vt = np.linalg.svd(Xa / cx, full_matrices=True)          # Vt: (d, d)
     sing = np.zeros(d)
     sing[: len(sv)] = sv

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from llmmath._softmax import _logits, _scaled_shifted, softmax
 from llmmath._validation import check_float, check_int, check_rng
 from llmmath.errors import InvalidValueError
+from llmmath.prob.softmax import _logits, _scaled_shifted, softmax
 
 __all__ = ["filter_top_k", "filter_top_p", "filter_min_p", "sample", "decoding_distribution"]
 
