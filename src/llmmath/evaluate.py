@@ -46,7 +46,12 @@ from typing import Any
 import numpy as np
 
 from llmmath._validation import check_choice, check_int, describe
+from llmmath.autograd import functional as F
+from llmmath.autograd import no_grad
 from llmmath.errors import InvalidValueError
+from llmmath.ngram import NGramLM
+from llmmath.stats import bootstrap_ci, paired_t_test
+from llmmath.train import LoadedModel, apply_overrides, load_model, prepare_data
 
 __all__ = [
     "token_nll", "ngram_nll", "EvalRow", "Evaluation", "evaluate_model", "Comparison",
@@ -86,9 +91,6 @@ def token_nll(model: Any, ids: Any, stride: int | None = None, batch_size: int =
     >>> a.shape, bool(np.allclose(a[:4], b[:4]))     # the first block is scored alike
     ((10,), True)
     """
-    from llmmath.autograd import functional as F
-    from llmmath.autograd import no_grad
-
     op = "token_nll"
     T = model.config.block_size
     ids = np.asarray(ids)
@@ -134,8 +136,6 @@ def ngram_nll(train_ids: Any, ids: Any, order: int) -> np.ndarray:
     >>> print(ngram_nll([0, 1, 0, 1, 0, 1], [0, 1, 0], order=2).round(3))
     [0.081 0.064]
     """
-    from llmmath.ngram import NGramLM
-
     op = "ngram_nll"
     checked = []
     for name, value, least in (("train_ids", train_ids, 1), ("ids", ids, 2)):
@@ -178,13 +178,10 @@ def _row(name: str, nll: np.ndarray, n_chars: int) -> EvalRow:
     return EvalRow(name, h, h / LN2, float(np.sum(nll)) / LN2 / n_chars, ppl)
 
 
-def evaluation_tokens(loaded: Any, split: str = "test", max_tokens: int | None = None,
+def evaluation_tokens(loaded: LoadedModel, split: str = "test", max_tokens: int | None = None,
                       text: str | None = None) -> tuple[Any, np.ndarray]:
     """The training data of a loaded checkpoint and the ids of ``split`` to score
     (at most ``max_tokens + 1`` of them)."""
-    from llmmath.train import apply_overrides
-    from llmmath.train_io import prepare_data
-
     op = "evaluate"
     split = check_choice(split, "split", op, ("train", "val", "test"))
     config = loaded.config if text is None else apply_overrides(loaded.config, {"text": text})
@@ -205,7 +202,7 @@ def evaluate_model(model: Any, split: str = "test", stride: int | None = None,
 
     Parameters
     ----------
-    model : str, os.PathLike or llmmath.train_io.LoadedModel
+    model : str, os.PathLike or llmmath.train.LoadedModel
         A checkpoint (file or ``out_dir``).
     split : {"test", "val", "train"}
     stride : int, optional
@@ -222,9 +219,7 @@ def evaluate_model(model: Any, split: str = "test", stride: int | None = None,
     -------
     Evaluation
     """
-    from llmmath.train_io import LoadedModel, load_model
-
-    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    loaded = load_model(model)
     data, ids = evaluation_tokens(loaded, split, max_tokens, text)
     tok = loaded.tokenizer
     n_chars = max(len(tok.decode(ids[1:])), 1)
@@ -285,12 +280,8 @@ def compare_models(a: Any, b: Any, split: str = "test", chunk: int = 1024,
     ValueError
         The two checkpoints use different tokenizers, or fewer than 2 chunks fit.
     """
-    from llmmath.stats import bootstrap_ci, paired_t_test
-    from llmmath.train_io import LoadedModel, load_model
-
     op = "compare"
-    ma = a if isinstance(a, LoadedModel) else load_model(a)
-    mb = b if isinstance(b, LoadedModel) else load_model(b)
+    ma, mb = load_model(a), load_model(b)
     if ma.tokenizer.fingerprint != mb.tokenizer.fingerprint:
         raise InvalidValueError(
             f"{op}: '{ma.path}' uses {ma.tokenizer!r} and '{mb.path}' uses {mb.tokenizer!r} "

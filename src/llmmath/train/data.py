@@ -1,0 +1,85 @@
+"""A run's data: the corpus of a :class:`~llmmath.train.TrainConfig`, its tokenizer, its splits.
+
+The tokenizer is fitted on the train split only (a BPE trained on all of the
+text would have seen the test plays). The SHA-256 of the corpus text goes
+into every checkpoint, so that a resumed run, and an evaluation, can tell
+whether they read the text the run was trained on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+
+from llmmath.data import Corpus, encode_corpus, load_corpus, load_text
+from llmmath.errors import InvalidValueError
+from llmmath.tokenizers import ByteBPETokenizer, CharTokenizer
+from llmmath.train.config import TrainConfig
+
+__all__ = ["TrainingData", "prepare_data", "text_sha256"]
+
+Tokenizer = CharTokenizer | ByteBPETokenizer
+
+
+@dataclass(frozen=True, eq=False)
+class TrainingData:
+    """A corpus, its tokenizer and the token ids of each split."""
+
+    corpus: Corpus
+    tokenizer: Tokenizer
+    train: np.ndarray
+    val: np.ndarray
+    test: np.ndarray
+    sha256: str              # of the corpus text (see text_sha256)
+
+    @property
+    def vocab_size(self) -> int:
+        return int(self.tokenizer.vocab_size)
+
+
+def text_sha256(text: str) -> str:
+    """The fingerprint a checkpoint records of its corpus: SHA-256 of the UTF-8 text, in hex.
+
+    Examples
+    --------
+    >>> text_sha256("abc")[:16]
+    'ba7816bf8f01cfea'
+    """
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def prepare_data(config: TrainConfig, tokenizer: Tokenizer | None = None) -> TrainingData:
+    """Load the corpus of ``config``, fit its tokenizer on the train split (unless given), encode.
+
+    Raises
+    ------
+    ValueError
+        An empty or non-UTF-8 text file, or a train/val split too short for one
+        window of ``block_size`` tokens plus its target.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.txt"
+    >>> _ = p.write_text("to be or not to be, that is the question. " * 40)
+    >>> d = prepare_data(TrainConfig(text=str(p), block_size=8))
+    >>> d.tokenizer.decode(d.train[:12])                    # one token per character
+    'to be or not'
+    >>> len(d.train) + len(d.val) + len(d.test) == len(d.corpus.text)
+    True
+    """
+    corpus = load_corpus() if config.text is None else load_text(config.text)
+    if tokenizer is None:
+        tokenizer = (CharTokenizer.fit(corpus.train) if config.tokenizer == "char"
+                     else ByteBPETokenizer.train(corpus.train, config.vocab_size))
+    enc = encode_corpus(corpus, tokenizer)
+    for split in ("train", "val"):
+        n = len(getattr(enc, split))
+        if n <= config.block_size:
+            raise InvalidValueError(
+                f"train: the {split} split of {corpus.name!r} has {n} tokens, but block_size="
+                f"{config.block_size} needs at least {config.block_size + 1} (a window and its "
+                "shifted target); use a smaller block_size or a longer text.")
+    return TrainingData(corpus, tokenizer, enc.train, enc.val, enc.test, text_sha256(corpus.text))
