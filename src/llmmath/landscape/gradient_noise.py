@@ -21,6 +21,7 @@ from llmmath._validation import (
     check_rng,
 )
 from llmmath.errors import InvalidValueError, ShapeError
+from llmmath.prob import sigmoid
 
 __all__ = [
     "LogisticProblem", "logistic_problem", "logistic_gradients",
@@ -64,8 +65,6 @@ def logistic_problem(n_examples: int = 1000, n_features: int = 2,
     >>> data.features.shape, data.labels.shape
     ((500, 2), (500,))
     """
-    from llmmath.prob import sigmoid
-
     op = "logistic_problem"
     n = check_int(n_examples, "n_examples", op, min_value=2, max_value=10_000_000)
     d = check_int(n_features, "n_features", op, min_value=1, max_value=10_000)
@@ -101,8 +100,6 @@ def logistic_gradients(features: Any, labels: Any, weights: Any) -> np.ndarray:
     >>> print(logistic_gradients([[1.0, 2.0]], [1.0], [0.0, 0.0]))   # (0.5 - 1) x
     [[-0.5 -1. ]]
     """
-    from llmmath.prob import sigmoid
-
     op = "logistic_gradients"
     X = as_float_array(features, "features", op, ndim=2, dtype=np.float64)
     y = as_float_array(labels, "labels", op, ndim=1, dtype=np.float64)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from llmmath._validation import as_float_array, check_float, check_int, describe
+from llmmath.autograd import Tensor
 from llmmath.errors import InvalidTypeError, InvalidValueError, ShapeError
 
 __all__ = [
@@ -93,8 +94,6 @@ class Surface:
 
     def tensor_value(self, theta: Any) -> Any:
         """f of a :class:`~llmmath.autograd.Tensor` of shape (2,), differentiable."""
-        from llmmath.autograd import Tensor
-
         if not isinstance(theta, Tensor) or theta.shape != (2,):
             raise InvalidTypeError(f"{self.name}.tensor_value: argument 'theta' must be a "
                                    f"Tensor of shape (2,); got {describe(theta)}.")

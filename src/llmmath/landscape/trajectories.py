@@ -23,8 +23,10 @@ from llmmath._validation import (
     check_rng,
     describe,
 )
+from llmmath.autograd import Tensor
 from llmmath.errors import InvalidTypeError, InvalidValueError, ShapeError
 from llmmath.landscape.surfaces import Surface
+from llmmath.optim import SGD, Adam
 
 __all__ = ["OPTIMIZERS", "Trajectory", "run_optimizer"]
 
@@ -140,9 +142,6 @@ def run_optimizer(
     >>> print(run_optimizer(bowl, "sgd", lr=0.1, steps=1, start=[1.0, 1.0]).points[1])
     [0.9 0. ]
     """
-    from llmmath.autograd import Tensor
-    from llmmath.optim import SGD, Adam
-
     op = "run_optimizer"
     if not isinstance(surface, Surface):
         raise InvalidTypeError(f"{op}: argument 'surface' must be a Surface (quadratic_bowl(), "
