@@ -54,6 +54,7 @@ class ConfidenceInterval:
     method: str             # "percentile", "basic", "bca" or "t"
     n_resamples: int = 0    # bootstrap resamples (0 for the t interval)
 
+
 def bootstrap_ci(
     data: Any,
     statistic: Callable[..., Any] = np.mean,
@@ -366,4 +367,3 @@ def mean_difference_ci(a: Any, b: Any, paired: bool = False,
     with np.errstate(over="ignore"):
         low, high, est, se = (float(np.float64(v) * s) for v in (est - half, est + half, est, se))
     return ConfidenceInterval(low, high, est, se, conf, "welch", 0)
-

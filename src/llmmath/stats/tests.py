@@ -72,7 +72,9 @@ class McNemarResult:
     c: int                  # a wrong, b right
     method: str
 
+
 def _sample(x: Any, name: str, op: str, min_size: int) -> np.ndarray:
+    """A finite 1-D sample of at least ``min_size`` observations (shared with the intervals)."""
     arr = as_float_array(x, name, op, ndim=1)
     if arr.shape[0] < min_size:
         raise InvalidValueError(
@@ -80,6 +82,7 @@ def _sample(x: Any, name: str, op: str, min_size: int) -> np.ndarray:
             f"{min_size}."
         )
     return arr
+
 
 def _welch(x: np.ndarray, y: np.ndarray, op: str, undefined: str) -> tuple[float, float, float]:
     """Welch's pieces for two samples: ``(mean(x) - mean(y), v_x + v_y, df)``.
