@@ -1,4 +1,5 @@
-"""Tests for llmmath.train: configuration, exact resume, Ctrl-C, metrics, bad input."""
+"""Tests for llmmath.train: configuration, exact resume, stop signals, run directories,
+metrics, bad input."""
 
 from __future__ import annotations
 
@@ -8,16 +9,23 @@ import json
 import math
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from llmmath._files import temporary_files
+from llmmath.checkpoint import load_checkpoint
 from llmmath.commands.training import parse_assignments
 from llmmath.data import load_corpus
 from llmmath.train import (
     PRESETS,
+    RESUMABLE,
     Reporter,
+    RunBusyError,
+    RunExistsError,
     TrainConfig,
     Trainer,
     apply_overrides,
@@ -193,28 +201,189 @@ def test_failed_save_keeps_the_previous_checkpoint(text_file, tmp_path, monkeypa
 
 # ---------------------------------------------------------------------------- Ctrl-C, metrics
 class _InterruptAt(Reporter):
-    def __init__(self, step):
-        self.step = step
+    def __init__(self, step, sig=signal.SIGINT, times=1):
+        self.step, self.sig, self.times = step, sig, times
+        self.seen = []                                 # the handler of each stop signal, per step
 
     def update(self, step, loss, lr, tokens_per_s):
+        self.seen.append({s: signal.getsignal(s) for s in STOP_SIGNALS})
         if step == self.step:
-            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(self.times):
+                os.kill(os.getpid(), self.sig)
 
 
-def test_sigint_saves_between_steps_and_the_run_resumes_exactly(text_file, tmp_path):
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@pytest.fixture
+def own_handlers():
+    """A handler of this test's own for each stop signal, whatever the process inherited (under
+    nohup SIGHUP is ignored, in a background job SIGINT is); the originals come back after."""
+    before = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+    mine = {}
+    for s in STOP_SIGNALS:
+        def handler(signum, frame):                    # a distinct function per signal
+            raise AssertionError(f"signal {signum} reached the test's own handler")
+        mine[s] = handler
+        signal.signal(s, handler)
+    yield mine
+    for s, h in before.items():
+        signal.signal(s, signal.SIG_DFL if h is None else h)
+
+
+def _stop_and_resume(text_file, tmp_path, sig, handlers):
     straight = train(small(text_file, tmp_path / "a", max_iters=12), plot=False)
-    cut = train(small(text_file, tmp_path / "b", max_iters=12), reporter=_InterruptAt(4),
+    cut = train(small(text_file, tmp_path / "b", max_iters=12), reporter=_InterruptAt(4, sig),
                 plot=False)
     assert cut.interrupted and cut.trainer.step == 5   # the step in flight completes
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler   # handler restored
+    assert cut.stop_signal == signal.Signals(sig).name
+    for s in STOP_SIGNALS:                             # the previous handlers are back
+        assert signal.getsignal(s) is handlers[s], signal.Signals(s).name
     assert load_model(cut.checkpoint).step == 5
     rest = train(resume=cut.checkpoint, plot=False)
     assert not rest.interrupted and rest.trainer.step == 12
     assert train_losses(tmp_path / "a") == train_losses(tmp_path / "b")
     for k, v in straight.trainer.model.state_dict().items():
         assert np.array_equal(v, rest.trainer.model.state_dict()[k])
-    kinds = [r["kind"] for r in read_metrics(tmp_path / "b" / "metrics.jsonl")]
+    records = read_metrics(tmp_path / "b" / "metrics.jsonl")
+    kinds = [r["kind"] for r in records]
     assert kinds.count("interrupt") == 1 and kinds.count("resume") == 1
+    assert [r["signal"] for r in records if r["kind"] == "interrupt"] == [cut.stop_signal]
+
+
+def test_sigint_saves_between_steps_and_the_run_resumes_exactly(text_file, tmp_path,
+                                                                own_handlers):
+    _stop_and_resume(text_file, tmp_path, signal.SIGINT, own_handlers)
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_save_and_stop_as_ctrl_c_does(text_file, tmp_path, own_handlers,
+                                                         sig):
+    _stop_and_resume(text_file, tmp_path, sig, own_handlers)
+
+
+def test_an_ignored_sighup_stays_ignored(text_file, tmp_path, own_handlers):
+    """Under nohup SIGHUP is ignored on purpose: training goes on when the terminal closes."""
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    spy = _InterruptAt(2, signal.SIGHUP)
+    r = train(small(text_file, tmp_path / "a", max_iters=5), reporter=spy, plot=False)
+    assert not r.interrupted and r.trainer.step == 5
+    assert all(seen[signal.SIGHUP] is signal.SIG_IGN for seen in spy.seen)
+    assert all(seen[signal.SIGTERM] is not own_handlers[signal.SIGTERM] for seen in spy.seen)
+    assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    assert signal.getsignal(signal.SIGTERM) is own_handlers[signal.SIGTERM]
+
+
+def test_a_second_stop_signal_aborts_and_keeps_the_last_checkpoint(text_file, tmp_path,
+                                                                   own_handlers):
+    cfg = small(text_file, tmp_path / "a", max_iters=20, checkpoint_interval=3)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, reporter=_InterruptAt(4, signal.SIGTERM, times=2), plot=False)
+    assert load_model(tmp_path / "a").step == 3        # the periodic checkpoint, untouched
+    assert signal.getsignal(signal.SIGTERM) is own_handlers[signal.SIGTERM]
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["ckpt.npz", "metrics.jsonl"]
+
+
+# ---------------------------------------------------------------------------- run directories
+class _CheckpointSpy(Reporter):
+    """Records, after each step, the step of the checkpoint on disk (None: no file yet)."""
+
+    def __init__(self, path):
+        self.path, self.seen = Path(path), []
+
+    def update(self, step, loss, lr, tokens_per_s):
+        self.seen.append(load_checkpoint(self.path).header["step"] if self.path.exists()
+                         else None)
+
+
+def test_checkpoints_every_checkpoint_interval_steps(text_file, tmp_path):
+    spy = _CheckpointSpy(tmp_path / "a" / "ckpt.npz")
+    r = train(small(text_file, tmp_path / "a", max_iters=8, eval_interval=100,
+                    checkpoint_interval=3), reporter=spy, plot=False)
+    # saved before steps 3 and 6 are taken, and at the end; evaluations do not checkpoint
+    assert spy.seen == [None, None, None, 3, 3, 3, 6, 6]
+    assert load_checkpoint(r.checkpoint).header["step"] == 8
+    assert "checkpoint_interval" in RESUMABLE
+    again = train(resume=r.checkpoint, overrides={"max_iters": 10, "checkpoint_interval": 1},
+                  plot=False)
+    assert again.trainer.config.checkpoint_interval == 1 and again.trainer.step == 10
+
+
+def _run_bytes(out):
+    return {p.name: p.read_bytes() for p in Path(out).iterdir()}
+
+
+def test_a_new_run_refuses_a_directory_holding_another_run(text_file, tmp_path):
+    first = train(small(text_file, tmp_path / "a", max_iters=3))
+    before = _run_bytes(tmp_path / "a")
+    assert set(before) == {"ckpt.npz", "metrics.jsonl", "loss.png"}
+    with pytest.raises(RunExistsError, match=r"--resume .*--force"):
+        train(small(text_file, tmp_path / "a", max_iters=2, seed=7))
+    assert _run_bytes(tmp_path / "a") == before       # nothing was touched
+    # a resume into another directory that holds a run is refused as well
+    train(small(text_file, tmp_path / "b", max_iters=2), plot=False)
+    with pytest.raises(RunExistsError, match="already holds a run"):
+        train(resume=first.checkpoint, overrides={"out_dir": str(tmp_path / "b"),
+                                                  "max_iters": 5})
+    # files that are not a run's do not count
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "notes.txt").write_text("mine")
+    assert train(small(text_file, tmp_path / "c", max_iters=1), plot=False).trained
+
+
+def test_force_archives_the_old_run_and_never_mixes_two(text_file, tmp_path):
+    train(small(text_file, tmp_path / "a", max_iters=3))
+    before = _run_bytes(tmp_path / "a")
+    new = train(small(text_file, tmp_path / "a", max_iters=2, seed=7), force=True)
+    assert new.archived is not None and new.archived.parent == tmp_path
+    assert new.archived.name.startswith("a.old-")
+    assert _run_bytes(new.archived) == before          # moved whole, nothing deleted
+    records = read_metrics(tmp_path / "a" / "metrics.jsonl")
+    assert [r["kind"] for r in records].count("start") == 1
+    assert {r["config"]["seed"] for r in records if "config" in r} == {7}
+    assert load_model(tmp_path / "a").step == 2 and load_model(new.archived).step == 3
+    # the archive is a run directory of its own: it resumes where it stopped
+    assert train(resume=new.archived, overrides={"max_iters": 4}, plot=False).trainer.step == 4
+    # a second --force in the same second gets a folder of its own
+    newer = train(small(text_file, tmp_path / "a", max_iters=1), force=True, plot=False)
+    assert newer.archived not in (None, new.archived) and load_model(newer.archived).step == 2
+
+
+def test_two_processes_never_train_in_one_directory(text_file, tmp_path):
+    class SecondRun(Reporter):
+        def start(self, trainer):
+            with pytest.raises(RunBusyError, match="another process is training"):
+                train(small(text_file, tmp_path / "a", max_iters=2), force=True)
+
+    r = train(small(text_file, tmp_path / "a", max_iters=2), reporter=SecondRun(), plot=False)
+    assert r.trainer.step == 2
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["ckpt.npz", "metrics.jsonl"]
+
+
+def test_a_killed_save_leaves_debris_the_next_start_removes(text_file, tmp_path):
+    r = train(small(text_file, tmp_path / "a", max_iters=2), plot=False)
+    # a save killed half-way (os._exit skips every clean-up), through the real writer
+    code = ("import os, sys\nfrom llmmath._files import atomic_write_bytes\n"
+            "atomic_write_bytes(sys.argv[1], lambda f: (f.write(b'PK half a zip'), "
+            "os._exit(9)))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(r.checkpoint)], check=False)
+    assert done.returncode == 9
+    debris = temporary_files(r.checkpoint)
+    assert len(debris) == 1
+    again = train(resume=tmp_path / "a", overrides={"max_iters": 3}, plot=False)
+    assert again.removed == tuple(debris) and temporary_files(r.checkpoint) == []
+    assert load_model(tmp_path / "a").step == 3
+
+
+def test_nothing_to_train_writes_nothing(text_file, tmp_path):
+    r = train(small(text_file, tmp_path / "a", max_iters=0))
+    assert r.checkpoint is None and r.metrics is None and not r.trained
+    assert not (tmp_path / "a").exists()
+    done = train(small(text_file, tmp_path / "b", max_iters=3), plot=False)
+    before = _run_bytes(tmp_path / "b")
+    again = train(resume=done.checkpoint)              # already at max_iters
+    assert again.checkpoint is None and not again.trained and again.trainer.step == 3
+    assert _run_bytes(tmp_path / "b") == before
 
 
 def test_metrics_log_and_loss_curve(text_file, tmp_path):

@@ -51,11 +51,11 @@ from llmmath.autograd import no_grad
 from llmmath.errors import InvalidValueError
 from llmmath.ngram import NGramLM
 from llmmath.stats import bootstrap_ci, paired_t_test
-from llmmath.train import LoadedModel, apply_overrides, load_model, prepare_data
+from llmmath.train import LoadedModel, TrainingData, apply_overrides, load_model, prepare_data
 
 __all__ = [
     "token_nll", "ngram_nll", "EvalRow", "Evaluation", "evaluate_model", "Comparison",
-    "compare_models", "evaluation_tokens",
+    "compare_models", "evaluation_tokens", "text_mismatch",
 ]
 
 LN2 = math.log(2.0)
@@ -170,6 +170,7 @@ class Evaluation:
     block_size: int
     tokenizer: str
     nll: np.ndarray            # the GPT's per-token NLL
+    text_warning: str | None = None   # set when the text is not the one trained on
 
 
 def _row(name: str, nll: np.ndarray, n_chars: int) -> EvalRow:
@@ -178,10 +179,28 @@ def _row(name: str, nll: np.ndarray, n_chars: int) -> EvalRow:
     return EvalRow(name, h, h / LN2, float(np.sum(nll)) / LN2 / n_chars, ppl)
 
 
+def text_mismatch(loaded: LoadedModel, data: TrainingData) -> str | None:
+    """A warning when ``data`` is not the text ``loaded`` was trained on, else None.
+
+    The checkpoint records the SHA-256 of its corpus text; a text that was
+    edited, replaced or given with another ``--text`` has another one, and
+    then its splits are not the run's held-out text.
+    """
+    recorded = loaded.header.get("data", {}).get("sha256")
+    if recorded == data.sha256:
+        return None
+    return (f"the text {data.corpus.name!r} is not the one '{loaded.path}' was trained on "
+            f"(SHA-256 {data.sha256[:12]}..., the checkpoint records "
+            f"{str(recorded)[:12]}...): its splits are not the run's held-out text, so these "
+            "scores do not compare with the training run's. Pass the training text with "
+            "--text.")
+
+
 def evaluation_tokens(loaded: LoadedModel, split: str = "test", max_tokens: int | None = None,
-                      text: str | None = None) -> tuple[Any, np.ndarray]:
+                      text: str | None = None) -> tuple[TrainingData, np.ndarray]:
     """The training data of a loaded checkpoint and the ids of ``split`` to score
-    (at most ``max_tokens + 1`` of them)."""
+    (at most ``max_tokens + 1`` of them); see :func:`text_mismatch` for whether the
+    text is still the one trained on."""
     op = "evaluate"
     split = check_choice(split, "split", op, ("train", "val", "test"))
     config = loaded.config if text is None else apply_overrides(loaded.config, {"text": text})
@@ -233,7 +252,8 @@ def evaluate_model(model: Any, split: str = "test", stride: int | None = None,
     rows.append(_row(f"GPT (step {loaded.step})", nll, n_chars))
     kind = type(tok).__name__
     return Evaluation(tuple(rows), split, len(nll), n_chars, stride,
-                      loaded.model.config.block_size, f"{kind}(vocab_size={V})", nll)
+                      loaded.model.config.block_size, f"{kind}(vocab_size={V})", nll,
+                      text_mismatch(loaded, data))
 
 
 @dataclass(frozen=True, eq=False)
@@ -250,6 +270,7 @@ class Comparison:
     n_tokens: int
     n_chunks: int
     chunk: int
+    text_warning: str | None = None   # set when A or B was trained on another text
 
     @property
     def verdict(self) -> str:
@@ -287,7 +308,8 @@ def compare_models(a: Any, b: Any, split: str = "test", chunk: int = 1024,
             f"{op}: '{ma.path}' uses {ma.tokenizer!r} and '{mb.path}' uses {mb.tokenizer!r} "
             "(different fingerprints); per-token losses are comparable only on the same tokens.")
     chunk = check_int(chunk, "chunk", op, min_value=1)
-    _, ids = evaluation_tokens(ma, split, max_tokens, text)
+    data, ids = evaluation_tokens(ma, split, max_tokens, text)
+    warnings = dict.fromkeys(w for w in (text_mismatch(ma, data), text_mismatch(mb, data)) if w)
     nll_a, nll_b = token_nll(ma.model, ids, stride), token_nll(mb.model, ids, stride)
     n_chunks = len(nll_a) // chunk
     if n_chunks < 2:
@@ -302,5 +324,6 @@ def compare_models(a: Any, b: Any, split: str = "test", chunk: int = 1024,
     except InvalidValueError:       # identical losses: the t statistic is 0/0
         ttest = None
     return Comparison(ma.path, mb.path, float(ca.mean()), float(cb.mean()),
-                      float((cb - ca).mean()), ci, ttest, used, n_chunks, chunk)
+                      float((cb - ca).mean()), ci, ttest, used, n_chunks, chunk,
+                      " ".join(warnings) or None)
 

@@ -7,7 +7,8 @@ does the same by field name. Heavy imports (NumPy, the model, matplotlib)
 happen inside the command bodies.
 
 Exit status: 0 on success, 1 for bad input (a message names the problem),
-130 when training stopped on Ctrl-C after saving a checkpoint.
+128 + the signal's number when training stopped on a signal after saving a
+checkpoint: 130 for Ctrl-C (SIGINT), 143 for SIGTERM, 129 for SIGHUP.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import typer
 
 __all__ = ["register", "RichReporter", "parse_assignments", "EXIT_INTERRUPTED"]
 
-EXIT_INTERRUPTED = 130   # the shell's convention for "stopped by SIGINT"
+EXIT_INTERRUPTED = 130   # the shell's convention for "stopped by SIGINT" (128 + 2)
 
 ATTENTION_HELP = """Heatmaps of every head's attention matrix for a prompt, with spectra.
 
@@ -44,6 +45,14 @@ def _fail(exc: Exception) -> typer.Exit:
     Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
                                 soft_wrap=True)  # keep paths in one piece
     return typer.Exit(1)
+
+
+def _warn(message: str) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True).print(f"[bold yellow]warning:[/] {escape(message)}", highlight=False,
+                                soft_wrap=True)
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -161,7 +170,9 @@ def _config_options() -> list[inspect.Parameter]:
 
 
 def _train(preset: str | None, resume: Path | None, assignments: list[str], plot: bool,
-           progress: bool, **fields: Any) -> None:
+           progress: bool, force: bool, **fields: Any) -> None:
+    import signal
+
     from llmmath import train as tr
 
     try:
@@ -172,21 +183,38 @@ def _train(preset: str | None, resume: Path | None, assignments: list[str], plot
             if preset is not None:
                 raise _fail(ValueError("train: --preset and --resume do not go together; the "
                                        "checkpoint holds its configuration."))
-            result = tr.train(resume=resume, overrides=overrides, reporter=reporter, plot=plot)
+            result = tr.train(resume=resume, overrides=overrides, reporter=reporter, plot=plot,
+                              force=force)
         else:
             result = tr.train(tr.preset_config(preset or "tiny"), overrides=overrides,
-                              reporter=reporter, plot=plot)
+                              reporter=reporter, plot=plot, force=force)
     except _errors() as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
-        typer.echo("\nAborted by a second Ctrl-C; the last checkpoint written (if any) is "
-                   "unchanged.", err=True)
+        typer.echo("\nAborted by a second stop signal (Ctrl-C, SIGTERM or SIGHUP); the last "
+                   "checkpoint written (if any) is unchanged.", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
-    step = result.trainer.step
+    step, c = result.trainer.step, result.trainer.config
+    if result.checkpoint is None:
+        if result.trainer.resumed_from is None:
+            typer.echo(f"Nothing was trained: max_iters is {c.max_iters}, so no step was "
+                       "taken and no checkpoint was written.")
+        else:
+            typer.echo(f"Nothing was trained: {result.trainer.resumed_from} is at step {step} "
+                       f"and max_iters is {c.max_iters}; pass --max-iters N with N > {step} to "
+                       "continue it.")
+        return
+    if result.archived is not None:
+        typer.echo(f"--force: the previous run in {c.out_dir} was moved to {result.archived}.")
+    if result.removed:
+        typer.echo(f"Removed {len(result.removed)} temporary file(s) left by a save that was "
+                   f"killed: {', '.join(p.name for p in result.removed)}.")
     if result.interrupted:
-        typer.echo(f"\nInterrupted at step {step}; checkpoint saved to {result.checkpoint}.\n"
-                   f"Resume with:  llmmath train --resume {result.checkpoint}")
-        raise typer.Exit(EXIT_INTERRUPTED)
+        how = "" if result.stop_signal == "SIGINT" else f" by {result.stop_signal}"
+        typer.echo(f"\nInterrupted at step {step}{how}; checkpoint saved to "
+                   f"{result.checkpoint}.\nResume with:  llmmath train --resume "
+                   f"{result.checkpoint}")
+        raise typer.Exit(128 + int(getattr(signal, result.stop_signal or "SIGINT")))
     last = result.evals[-1] if result.evals else None
     summary = (f"; train loss {last['train']:.4f}, val loss {last['val']:.4f}" if last else "")
     typer.echo(f"done: step {step} in {result.seconds:.1f} s{summary}\n"
@@ -217,6 +245,11 @@ def _make_train_command() -> Any:
                           default=typer.Option(None, "--set", "-s",
                                                help="key=value for any TrainConfig field "
                                                     "(repeatable)")),
+        inspect.Parameter("force", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
+                          default=typer.Option(False, "--force",
+                                               help="if --out holds another run, move it to "
+                                                    "<out>.old-<date>-<time> (nothing is "
+                                                    "deleted) and start afresh")),
         inspect.Parameter("plot", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
                           default=typer.Option(True, "--plot/--no-plot",
                                                help="draw loss.png at the end")),
@@ -227,8 +260,8 @@ def _make_train_command() -> Any:
     params = fixed + _config_options()
     train.__signature__ = inspect.Signature(params)
     train.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
-    train.__doc__ = ("Train a GPT with llmmath's own autograd engine (Ctrl-C saves a checkpoint; "
-                     "--resume continues it exactly).")
+    train.__doc__ = ("Train a GPT with llmmath's own autograd engine (Ctrl-C, SIGTERM and "
+                     "SIGHUP save a checkpoint; --resume continues it exactly).")
     return train
 
 
@@ -296,6 +329,8 @@ def register(app: typer.Typer) -> None:
                                 baselines=orders, text=None if text is None else str(text))
         except _errors() as exc:
             raise _fail(exc) from None
+        if ev.text_warning:
+            _warn(ev.text_warning)
         context = ("non-overlapping blocks of " f"{ev.block_size} tokens (average context "
                    f"about {ev.block_size // 2})" if ev.stride in (None, ev.block_size) else
                    f"a window of {ev.block_size} sliding by {ev.stride} (context >= "
@@ -339,6 +374,8 @@ def register(app: typer.Typer) -> None:
                                max_tokens=max_tokens)
         except _errors() as exc:
             raise _fail(exc) from None
+        if c.text_warning:
+            _warn(c.text_warning)
         con = Console()
         con.print(f"A {c.path_a}: {c.loss_a:.4f} nats/token\nB {c.path_b}: {c.loss_b:.4f} "
                   f"nats/token\n{c.n_tokens:,} targets in {c.n_chunks} chunks of {c.chunk}",

@@ -24,13 +24,17 @@ The package, one job per module; each imports only those above it:
 ``metrics``, ``plots``
     ``metrics.jsonl`` (:func:`read_metrics`) and ``loss.png``
     (:func:`plot_loss_curve`).
+``outdir``
+    One run per directory, one process at a time, no debris of a killed save
+    (:class:`RunExistsError`, :class:`RunBusyError`).
 ``trainer``
     :class:`Trainer`: the GPT, AdamW, the generators and one step, on
     llmmath's engine.
 ``load``
     :func:`load_model`: a checkpoint opened for evaluation and sampling.
 ``loop``
-    :func:`train` and :func:`run`: evaluations, the log, checkpoints, Ctrl-C.
+    :func:`train` and :func:`run`: evaluations, the log, checkpoints, and
+    Ctrl-C, SIGTERM and SIGHUP saving before they stop the run.
 
 Only ``trainer`` and ``load`` import the model; the rest does not depend on
 the engine that trains.
@@ -50,6 +54,7 @@ from llmmath.train.data import TrainingData, prepare_data
 from llmmath.train.load import LoadedModel, load_model
 from llmmath.train.loop import Reporter, TrainResult, run, train
 from llmmath.train.metrics import METRICS_NAME, read_metrics
+from llmmath.train.outdir import RunBusyError, RunExistsError
 from llmmath.train.plots import PLOT_NAME, plot_loss_curve
 from llmmath.train.state import (
     CHECKPOINT_NAME,
@@ -66,5 +71,5 @@ __all__ = [
     "FORMAT", "CHECKPOINT_NAME", "save_state", "restore_state", "read_checkpoint",
     "METRICS_NAME", "read_metrics", "PLOT_NAME", "plot_loss_curve",
     "Trainer", "LoadedModel", "load_model",
-    "Reporter", "TrainResult", "train", "run",
+    "RunExistsError", "RunBusyError", "Reporter", "TrainResult", "train", "run",
 ]

@@ -4,8 +4,9 @@ One step is nanoGPT's: draw a batch of random windows, compute the mean
 next-token cross-entropy, back-propagate, clip the gradient norm, take an
 AdamW step at the learning rate of a warm-up + cosine schedule.
 
-The loop (:mod:`llmmath.train.loop`) asks a trainer for ``step``,
-``lr_at``, ``train_step``, ``estimate_loss`` and ``save`` only, and the
+The loop (:mod:`llmmath.train.loop`) asks a trainer for ``config``,
+``step``, ``elapsed``, ``resumed_from``, ``lr_at``, ``train_step``,
+``estimate_loss`` and ``save`` only, and the
 checkpoint (:mod:`llmmath.train.state`) for the attributes of
 :class:`~llmmath.train.state.RunState`; this module is the only part of
 :mod:`llmmath.train`, besides :mod:`~llmmath.train.load`, that knows the model.
@@ -74,6 +75,7 @@ class Trainer:
         self.batch_rng = np.random.default_rng((c.seed, 1))
         self.step = 0
         self.elapsed = 0.0   # training seconds before this session (from a checkpoint)
+        self.resumed_from: Path | None = None   # the checkpoint file, for a resumed run
 
     def generators(self) -> list[np.random.Generator]:
         """Every generator the run draws from: batches first, then the model's (dropout), in
@@ -156,4 +158,5 @@ class Trainer:
                                     "same --text.")
         self = cls(config, data)
         restore_state(self, ck)
+        self.resumed_from = ck.path
         return self
