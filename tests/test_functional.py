@@ -306,6 +306,9 @@ def test_attention_refuses_a_query_that_sees_nothing_and_bad_shapes():
         F.scaled_dot_product_attention(q, q, q, mask=np.array([[True, True], [False, False]]))
     with pytest.raises(ShapeError, match="q"):
         F.scaled_dot_product_attention(q, Tensor(np.ones((2, 4))), q)
+    with pytest.raises(ShapeError, match="width d = 0"):              # 1/sqrt(0) scale
+        F.scaled_dot_product_attention(Tensor(np.ones((2, 0))), Tensor(np.ones((3, 0))),
+                                       Tensor(np.ones((3, 2))))
     with pytest.raises(InvalidTypeError, match="boolean"):
         F.scaled_dot_product_attention(q, q, q, mask=np.ones((2, 2)))
 

@@ -84,6 +84,11 @@ def test_causal_self_attention(qkv, n_head, p):
     if out is not None:
         shape = np.shape(qkv)
         assert out.shape == shape[:2] + (shape[2] // 3,)
+    both = check_call(F.causal_self_attention, qkv, n_head, dropout_p=p, rng=0, need_weights=True)
+    if both is not None:
+        y, w = both
+        clean(y)
+        assert w.shape == (y.shape[0], n_head, y.shape[1], y.shape[1]) and not np.isnan(w).any()
 
 
 @given(q=weird_arrays(max_dims=3, max_side=3), k=weird_arrays(max_dims=3, max_side=3),
@@ -91,3 +96,9 @@ def test_causal_self_attention(qkv, n_head, p):
        causal=st.sampled_from([True, False, "yes"]))
 def test_attention(q, k, v, mask, causal):
     clean(check_call(F.scaled_dot_product_attention, q, k, v, mask=mask, causal=causal))
+    both = check_call(F.scaled_dot_product_attention, q, k, v, mask=mask, causal=causal,
+                      need_weights=True)
+    if both is not None:
+        y, w = both
+        clean(y)
+        assert w.shape == y.shape[:-1] + (np.shape(k)[-2],) and not np.isnan(w).any()

@@ -47,6 +47,28 @@ def test_a_wrong_gradient_is_caught_and_located():
         gradcheck(lambda y_, x_: wrong_square(x_) * y_.sum(), [y, x], raise_exception=True)
 
 
+def test_a_function_that_is_not_finite_next_to_an_element_fails_there():
+    """log at 5e-7 - eps is log of a negative number: no numerical derivative there."""
+    x = Tensor([[1.0, 2.0], [5e-7, 3.0]], requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        result = gradcheck(lambda t: t.log(), [x])
+    assert not result and result.input_index == 0 and result.index == (1, 0)
+    assert np.isnan(result.numeric) and result.n_checked == 4
+
+
+def test_the_numerical_gradient_is_calculus_numerical_gradient():
+    """Where the analytic gradient is off, gradcheck reports the numerical value that
+    llmmath.calculus.numerical_gradient gives for the same function."""
+    from llmmath.calculus import numerical_gradient
+
+    x = Tensor(np.arange(12.0).reshape(3, 4) / 10, requires_grad=True)
+    result = gradcheck(wrong_square, [x], seed=3)
+    w = np.random.default_rng(3).standard_normal((3, 4))
+    want = numerical_gradient(lambda a: float(np.sum(w * a ** 2)), x.data)
+    assert result.numeric == want[1, 2]                 # the same differences, bit for bit
+    assert result.numeric == pytest.approx(2 * x.data[1, 2] * w[1, 2], rel=1e-8)
+
+
 def test_fixed_inputs_are_not_perturbed_and_arrays_are_checked():
     a = Tensor(np.array([1.0, 2.0]))                  # requires_grad=False: held fixed
     b = np.array([0.5, -0.5])                         # a plain array: checked

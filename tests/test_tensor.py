@@ -186,6 +186,7 @@ UNARY = {
     "sigmoid": (lambda x: x.sigmoid(), torch.sigmoid, st.floats(-40, 40, allow_nan=False)),
     "gelu": (lambda x: x.gelu(), lambda t: torch.nn.functional.gelu(t, approximate="tanh"),
              floats),
+    "gelu_exact": (lambda x: x.gelu("none"), torch.nn.functional.gelu, floats),
     "neg": (lambda x: -x, lambda t: -t, floats),
 }
 

@@ -1,4 +1,10 @@
-"""Checking analytic gradients against central finite differences."""
+"""Checking analytic gradients against central finite differences.
+
+The differences are :func:`llmmath.calculus.numerical_gradient`'s (the
+library's one copy of the formula); this module adds what a gradient check
+needs around it: the random projection of a non-scalar output, the tolerance
+test element by element, and a report that names the worst element.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ from llmmath._validation import (
 )
 from llmmath.autograd._mode import enable_grad, no_grad
 from llmmath.autograd.tensor import Tensor
+from llmmath.calculus import numerical_gradient
 from llmmath.errors import InvalidTypeError, InvalidValueError
 
 __all__ = ["gradcheck", "GradcheckResult", "GradcheckError"]
@@ -75,7 +82,7 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-
     For a non-scalar output y the check uses L = Σ w ⊙ y with fixed random
     weights w (a random row combination of the Jacobian), so one backward
     pass gives the analytic gradient. Each input element x_i is then
-    perturbed:
+    perturbed (:func:`llmmath.calculus.numerical_gradient`):
 
     .. math::
         \frac{\partial L}{\partial x_i} \approx
@@ -145,31 +152,21 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-
     if out.requires_grad:
         out.backward(gradient=weights)
 
-    def loss() -> float:
-        with no_grad():
-            return float(np.sum(weights * _call(fn, xs).data))
-
     worst: tuple[float, int, tuple[int, ...], float, float, float, float] | None = None
     n = 0
     for i in checked:
         x = xs[i].data
         analytic = xs[i].grad if xs[i].grad is not None else np.zeros_like(x)
+        numeric = _numerical(fn, xs, i, weights, eps)
         for idx in np.ndindex(x.shape):
-            saved = x[idx]
-            x[idx] = saved + eps
-            up = loss()
-            x[idx] = saved - eps
-            down = loss()
-            x[idx] = saved
-            numeric = (up - down) / (2.0 * eps)
-            a = float(analytic[idx])
-            err, allowed = abs(a - numeric), atol + rtol * abs(numeric)
+            a, num = float(analytic[idx]), float(numeric[idx])
+            err, allowed = abs(a - num), atol + rtol * abs(num)
             ratio = err / allowed if allowed > 0 else (0.0 if err == 0 else np.inf)
-            if not np.isfinite(a) or not np.isfinite(numeric):
+            if not np.isfinite(a) or not np.isfinite(num):
                 ratio = np.inf
             n += 1
             if worst is None or ratio > worst[0]:
-                worst = (ratio, i, tuple(int(j) for j in idx), a, numeric, err, allowed)
+                worst = (ratio, i, tuple(int(j) for j in idx), a, num, err, allowed)
     if worst is None:  # every checked input is empty
         return GradcheckResult(True, checked[0], (), 0.0, 0.0, 0.0, atol, 0)
     ratio, i, idx, a, numeric, err, allowed = worst
@@ -177,6 +174,31 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-
     if raise_exception and not result.passed:
         raise GradcheckError(str(result))
     return result
+
+
+def _numerical(fn: Callable[..., Tensor], xs: list[Tensor], i: int, weights: np.ndarray,
+               eps: float) -> np.ndarray:
+    """dL/d(inputs[i]) by :func:`llmmath.calculus.numerical_gradient`, with L = Σ w ⊙ fn(...).
+
+    Where L is not finite next to an element, that element's entry is NaN,
+    which the check reports as a failure at that element.
+    """
+    x = xs[i].data
+    not_finite: list[int] = []
+
+    def loss(xi: np.ndarray) -> float:
+        args = list(xs)
+        args[i] = Tensor(xi, requires_grad=True)
+        with no_grad():
+            value = float(np.sum(weights * _call(fn, args).data))
+        if np.isfinite(value):
+            return value
+        not_finite.append(int(np.argmax(xi != x)))   # the element being perturbed
+        return 0.0
+
+    numeric = numerical_gradient(loss, x, eps)
+    numeric.flat[not_finite] = np.nan
+    return numeric
 
 
 def _call(fn: Callable[..., Any], xs: list[Tensor]) -> Tensor:

@@ -18,6 +18,7 @@ import numbers
 from typing import Any
 
 from llmmath._validation import describe
+from llmmath.autograd._draw import draw_value_graph
 from llmmath.errors import InvalidTypeError, InvalidValueError
 
 __all__ = ["Value"]
@@ -202,8 +203,6 @@ class Value:
         -------
         matplotlib.figure.Figure
         """
-        from llmmath.autograd._draw import draw_value_graph
-
         return draw_value_graph(self, _topological_order(self), figsize)
 
 

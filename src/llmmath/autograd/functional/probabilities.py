@@ -1,19 +1,9 @@
-"""Fused differentiable operations: each one forward pass and one hand-derived backward.
+"""Softmax, log-softmax and cross-entropy: distributions over the last axis, each one node.
 
 Built from elementary tensor operations, softmax would be six nodes (max,
-subtract, exp, sum, divide…) and six backward functions, each allocating its
-own temporaries. Written as one node, its backward is the formula derived on
-paper: for softmax ``s * (g - sum(g * s))``, for cross-entropy ``p - y``, for
-layer norm the three-term expression. That is both the lesson (the
-derivations the course does by hand) and the speed (fewer passes over memory).
-
-Every function takes and returns :class:`~llmmath.autograd.Tensor`; plain
-arrays are accepted too (checked: real and finite, -inf allowed in logits).
-Values inside Tensors are not checked on every call (that would cost a pass
-over memory per operation); ``detect_anomaly()`` finds where a NaN starts.
-Layer norm, GELU, linear and embedding live in :mod:`llmmath.autograd._layers`
-and attention in :mod:`llmmath.autograd._attention` (and, for a GPT's packed q, k, v,
-:mod:`llmmath.autograd._self_attention`); all are re-exported here.
+subtract, exp, sum, divide…); here each function is one node whose backward
+is the formula derived on paper: ``s * (g - sum(g * s))`` for softmax,
+``g - softmax * sum(g)`` for log-softmax, ``p - y`` for cross-entropy.
 """
 
 from __future__ import annotations
@@ -22,35 +12,13 @@ from typing import Any
 
 import numpy as np
 
-from llmmath._validation import (
-    as_bool_array,
-    as_int_array,
-    check_axis,
-    check_bool,
-    check_choice,
-    check_float,
-    check_rng,
-)
-from llmmath.autograd._attention import scaled_dot_product_attention
-from llmmath.autograd._layers import embedding, gelu, layer_norm, linear
-from llmmath.autograd._self_attention import causal_self_attention
-from llmmath.autograd._sums import sum_last
+from llmmath._validation import as_int_array, check_axis, check_choice
+from llmmath.autograd.functional._sums import sum_last
 from llmmath.autograd.tensor import Tensor, tensor_argument
 from llmmath.errors import InvalidValueError, ShapeError
 
-__all__ = [
-    "softmax",
-    "log_softmax",
-    "cross_entropy",
-    "layer_norm",
-    "gelu",
-    "linear",
-    "embedding",
-    "dropout",
-    "masked_fill",
-    "scaled_dot_product_attention",
-    "causal_self_attention",
-]
+__all__ = ["softmax", "log_softmax", "cross_entropy"]
+
 
 def _shifted(x: np.ndarray, ax: int, op: str) -> np.ndarray:
     """x - max(x) along ``ax`` (the log-sum-exp shift), refusing slices with no finite max."""
@@ -268,87 +236,3 @@ def cross_entropy(logits: Any, targets: Any, ignore_index: int | None = None,
         return (grad.reshape(z.shape),)
 
     return Tensor.from_op(np.asarray(data, dtype=z.dtype), (z,), backward, op)
-
-
-def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Any = None) -> Tensor:
-    r"""Zero each entry with probability p and scale the survivors by 1/(1 − p).
-
-    .. math:: y = x \cdot m / (1 - p), \quad m_i \sim \mathrm{Bernoulli}(1 - p)
-
-    so E[y] = x. Backward multiplies by the same mask: dL/dx = g·m/(1 − p).
-    Outside training, or with p = 0, ``x`` is returned unchanged.
-
-    Parameters
-    ----------
-    x : Tensor
-    p : float in [0, 1]
-    training : bool
-    rng : numpy.random.Generator, int or None
-
-    Returns
-    -------
-    Tensor
-
-    References
-    ----------
-    N. Srivastava et al., "Dropout: A Simple Way to Prevent Neural Networks
-    from Overfitting", JMLR 15, 2014 (this is the "inverted" form).
-
-    Examples
-    --------
-    >>> from llmmath.autograd import Tensor, functional as F
-    >>> y = F.dropout(Tensor([1.0] * 6), p=0.5, rng=0)
-    >>> sorted(set(y.data.tolist()))       # dropped, or doubled
-    [0.0, 2.0]
-    """
-    op = "dropout"
-    x = tensor_argument(x, "x", op)
-    p = check_float(p, "p", op, min_value=0.0, max_value=1.0)
-    if not check_bool(training, "training", op) or p == 0.0:
-        return x
-    gen = check_rng(rng, op)
-    if p == 1.0:
-        mask = np.zeros(x.shape, x.dtype)
-    else:
-        mask = (gen.random(x.shape, dtype=x.dtype) >= p).astype(x.dtype)
-        mask *= 1.0 / (1.0 - p)
-    return Tensor.from_op(x.data * mask, (x,), lambda g: (g * mask,), op)
-
-
-def masked_fill(x: Any, mask: Any, value: float) -> Tensor:
-    r"""Replace the entries where ``mask`` is True by ``value``; they get no gradient.
-
-    y = where(mask, value, x); dL/dx = where(mask, 0, g). With value = -inf
-    this is how attention hides future positions before the softmax.
-
-    Parameters
-    ----------
-    x : Tensor
-    mask : array_like of bool
-        Broadcastable to ``x.shape``.
-    value : float
-        May be ±inf.
-
-    Returns
-    -------
-    Tensor
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from llmmath.autograd import Tensor, functional as F
-    >>> print(F.masked_fill(Tensor([1.0, 2.0, 3.0]), [False, True, False], -np.inf).data)
-    [  1. -inf   3.]
-    """
-    op = "masked_fill"
-    x = tensor_argument(x, "x", op)
-    m = as_bool_array(mask, "mask", op)
-    try:
-        m = np.broadcast_to(m, x.shape)
-    except ValueError:
-        raise ShapeError(f"{op}: mask of shape {m.shape} does not broadcast to x of shape "
-                         f"{x.shape}.") from None
-    value = check_float(value, "value", op, allow_inf=True)
-    data = np.where(m, value, x.data).astype(x.dtype, copy=False)
-    return Tensor.from_op(data, (x,), lambda g: (np.where(m, 0.0, g).astype(g.dtype,
-                                                                          copy=False),), op)

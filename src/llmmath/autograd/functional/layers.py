@@ -1,25 +1,24 @@
-"""Fused layers: layer norm, GELU, linear maps and embeddings (re-exported by functional).
+"""The layers of a transformer as functions: linear, embedding, layer norm, GELU, dropout, masks.
 
-Each is one node of the graph with its backward written out by hand; see
-:mod:`llmmath.autograd.functional` for why.
+Each is one node of the graph with its backward written out by hand (GELU is
+the primitive :meth:`Tensor.gelu <llmmath.autograd.Tensor.gelu>` with its
+arguments checked); :mod:`llmmath.nn` wraps them in modules that hold the
+parameters.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from llmmath._validation import as_int_array, check_choice, check_float
-from llmmath.autograd._sums import sum_last, sum_leading
+from llmmath._validation import as_bool_array, as_int_array, check_bool, check_float, check_rng
+from llmmath.autograd.functional._sums import sum_last, sum_leading
 from llmmath.autograd.tensor import Tensor, tensor_argument
 from llmmath.errors import InvalidValueError, ShapeError
 
-__all__ = ["layer_norm", "gelu", "linear", "embedding"]
+__all__ = ["linear", "embedding", "layer_norm", "gelu", "dropout", "masked_fill"]
 
-_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
-_GELU_K = 0.044715
 #: Stands in for a missing weight or bias: a parent that needs no gradient.
 _ABSENT = Tensor(0.0)
 
@@ -140,7 +139,11 @@ def layer_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) 
 
 
 def gelu(x: Any, approximate: str = "tanh") -> Tensor:
-    r"""Gaussian error linear unit: x Φ(x), GPT-2's tanh approximation by default.
+    r"""Gaussian error linear unit x Φ(x); by default GPT-2's tanh approximation.
+
+    The default here is ``"tanh"`` (GPT-2's and nanoGPT's), whereas
+    :func:`llmmath.calculus.gelu` defaults to the exact form
+    (``approximate="none"``, the definition); both accept either.
 
     .. math::
         \mathrm{tanh}:\ y = \tfrac12 x \left(1 + \tanh u\right),\quad
@@ -150,13 +153,14 @@ def gelu(x: Any, approximate: str = "tanh") -> Tensor:
 
     Derivatives: tanh form h + 2 x h (1 − h) √(2/π)(1 + 3·0.044715 x²) with
     h = (1 + tanh u)/2 (since 1 − tanh² u = 4 h (1 − h)); exact form Φ(x) + x φ(x).
+    The primitive is :meth:`Tensor.gelu <llmmath.autograd.Tensor.gelu>`; the
+    exact form is computed by :func:`llmmath.calculus.gelu` and
+    :func:`llmmath.calculus.gelu_grad` (the vectorised erf).
 
     Parameters
     ----------
-    x : Tensor
+    x : Tensor or array_like
     approximate : {"tanh", "none"}
-        "none" is the exact GELU through ``math.erf`` element by element (slow;
-        NumPy has no vectorised erf).
 
     Returns
     -------
@@ -175,42 +179,7 @@ def gelu(x: Any, approximate: str = "tanh") -> Tensor:
     >>> print(F.gelu(Tensor([-1.0, 0.0, 1.0]), approximate="none").data.round(4))
     [-0.1587  0.      0.8413]
     """
-    op = "gelu"
-    x = tensor_argument(x, "x", op)
-    mode = check_choice(approximate, "approximate", op, ("tanh", "none"))
-    X = x.data.reshape(-1)                           # 1-D: in-place ops need arrays, not scalars
-    if mode == "tanh":
-        h = X * X                                    # x^2 (never x ** 3: NumPy's power is slow)
-        h *= _GELU_K * _SQRT_2_OVER_PI
-        h += _SQRT_2_OVER_PI
-        h *= X                                       # u = sqrt(2/pi) (x + 0.044715 x^3)
-        np.tanh(h, out=h)                            # t = tanh(u)
-        h += 1.0
-        h *= 0.5                                     # h = (1 + t) / 2, kept for backward
-        y = h * X
-
-        def backward(g: np.ndarray) -> tuple[np.ndarray]:
-            # dy/dx = h + x dh/dx, and dh/dx = (1 - t^2)/2 du/dx = 2 h (1 - h) du/dx
-            d = np.subtract(1.0, h)
-            d *= h
-            d *= X                                   # x h (1 - h)
-            du = X * X
-            du *= 6.0 * _GELU_K * _SQRT_2_OVER_PI
-            du += 2.0 * _SQRT_2_OVER_PI              # 2 du/dx
-            d *= du
-            d += h
-            d *= g.reshape(-1)
-            return (d.reshape(x.shape),)
-    else:
-        erf = np.frompyfunc(math.erf, 1, 1)
-        cdf = (1.0 + erf(X / math.sqrt(2.0)).astype(X.dtype)) * 0.5       # Phi(x)
-        y = X * cdf
-
-        def backward(g: np.ndarray) -> tuple[np.ndarray]:
-            pdf = np.exp(-0.5 * X * X) / math.sqrt(2.0 * math.pi)          # phi(x)
-            return ((g.reshape(-1) * (cdf + X * pdf)).reshape(x.shape),)
-
-    return Tensor.from_op(y.reshape(x.shape), (x,), backward, op)
+    return tensor_argument(x, "x", "gelu").gelu(approximate)
 
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
@@ -334,3 +303,87 @@ def embedding(indices: Any, weight: Any) -> Tensor:
         return (_scatter_rows(ids.reshape(-1), g.reshape(-1, dim), n),)
 
     return Tensor.from_op(data, (w,), backward, op)
+
+
+def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Any = None) -> Tensor:
+    r"""Zero each entry with probability p and scale the survivors by 1/(1 − p).
+
+    .. math:: y = x \cdot m / (1 - p), \quad m_i \sim \mathrm{Bernoulli}(1 - p)
+
+    so E[y] = x. Backward multiplies by the same mask: dL/dx = g·m/(1 − p).
+    Outside training, or with p = 0, ``x`` is returned unchanged.
+
+    Parameters
+    ----------
+    x : Tensor
+    p : float in [0, 1]
+    training : bool
+    rng : numpy.random.Generator, int or None
+
+    Returns
+    -------
+    Tensor
+
+    References
+    ----------
+    N. Srivastava et al., "Dropout: A Simple Way to Prevent Neural Networks
+    from Overfitting", JMLR 15, 2014 (this is the "inverted" form).
+
+    Examples
+    --------
+    >>> from llmmath.autograd import Tensor, functional as F
+    >>> y = F.dropout(Tensor([1.0] * 6), p=0.5, rng=0)
+    >>> sorted(set(y.data.tolist()))       # dropped, or doubled
+    [0.0, 2.0]
+    """
+    op = "dropout"
+    x = tensor_argument(x, "x", op)
+    p = check_float(p, "p", op, min_value=0.0, max_value=1.0)
+    if not check_bool(training, "training", op) or p == 0.0:
+        return x
+    gen = check_rng(rng, op)
+    if p == 1.0:
+        mask = np.zeros(x.shape, x.dtype)
+    else:
+        mask = (gen.random(x.shape, dtype=x.dtype) >= p).astype(x.dtype)
+        mask *= 1.0 / (1.0 - p)
+    return Tensor.from_op(x.data * mask, (x,), lambda g: (g * mask,), op)
+
+
+def masked_fill(x: Any, mask: Any, value: float) -> Tensor:
+    r"""Replace the entries where ``mask`` is True by ``value``; they get no gradient.
+
+    y = where(mask, value, x); dL/dx = where(mask, 0, g). With value = -inf
+    this is how attention hides future positions before the softmax.
+
+    Parameters
+    ----------
+    x : Tensor
+    mask : array_like of bool
+        Broadcastable to ``x.shape``.
+    value : float
+        May be ±inf.
+
+    Returns
+    -------
+    Tensor
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from llmmath.autograd import Tensor, functional as F
+    >>> print(F.masked_fill(Tensor([1.0, 2.0, 3.0]), [False, True, False], -np.inf).data)
+    [  1. -inf   3.]
+    """
+    op = "masked_fill"
+    x = tensor_argument(x, "x", op)
+    m = as_bool_array(mask, "mask", op)
+    try:
+        m = np.broadcast_to(m, x.shape)
+    except ValueError:
+        raise ShapeError(f"{op}: mask of shape {m.shape} does not broadcast to x of shape "
+                         f"{x.shape}.") from None
+    value = check_float(value, "value", op, allow_inf=True)
+    data = np.where(m, value, x.data).astype(x.dtype, copy=False)
+    return Tensor.from_op(data, (x,), lambda g: (np.where(m, 0.0, g).astype(g.dtype,
+                                                                          copy=False),), op)
