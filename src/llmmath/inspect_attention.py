@@ -185,9 +185,9 @@ def inspect_prompt(model: Any, prompt: str) -> AttentionInspection:
     disagrees with the model's (a replica out of date with :mod:`llmmath.nn`).
     """
     from llmmath.autograd import no_grad
-    from llmmath.train_io import LoadedModel, load_model
+    from llmmath.train import load_model  # the training package sits above this module
 
-    loaded = model if isinstance(model, LoadedModel) else load_model(model)
+    loaded = load_model(model)
     if not isinstance(prompt, str) or not prompt:
         raise InvalidValueError("attention: argument 'prompt' must be a non-empty str.")
     ids = np.asarray(loaded.tokenizer.encode(prompt), dtype=np.int64)
