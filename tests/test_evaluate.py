@@ -178,17 +178,65 @@ def test_compare_same_model_and_errors(runs):
 
 
 # ---------------------------------------------------------------------------- attention
+def _numpy_gpt(model, idx):
+    """The GPT's forward pass written out in NumPy float64 from its parameters, every head's
+    weights kept: an independent reference for attention_forward and inspect_prompt."""
+    cfg = model.config
+    B, T = idx.shape
+    C, nh = cfg.n_embd, cfg.n_head
+
+    def f64(p):
+        return None if p is None else p.data.astype(np.float64)
+
+    def layer_norm(x, ln):
+        mu = x.mean(-1, keepdims=True)
+        y = (x - mu) / np.sqrt(((x - mu) ** 2).mean(-1, keepdims=True) + ln.eps) * f64(ln.weight)
+        return y if ln.bias is None else y + f64(ln.bias)
+
+    def linear(x, layer):
+        y = x @ f64(layer.weight).T
+        return y if layer.bias is None else y + f64(layer.bias)
+
+    def gelu_tanh(x):
+        return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+    tr = model.transformer
+    x = f64(tr.wte.weight)[idx] + f64(tr.wpe.weight)[:T]                  # (B, T, C)
+    maps = []
+    for block in tr.h:
+        qkv = linear(layer_norm(x, block.ln_1), block.attn.c_attn)         # (B, T, 3C)
+        q, k, v = (qkv[..., i * C:(i + 1) * C].reshape(B, T, nh, C // nh).transpose(0, 2, 1, 3)
+                   for i in range(3))                                      # (B, nh, T, hs)
+        s = q @ k.transpose(0, 1, 3, 2) / math.sqrt(C // nh)
+        s = np.where(np.tril(np.ones((T, T), bool)), s, -np.inf)
+        w = np.exp(s - s.max(-1, keepdims=True))
+        w /= w.sum(-1, keepdims=True)
+        maps.append(w)
+        y = (w @ v).transpose(0, 2, 1, 3).reshape(B, T, C)
+        x = x + linear(y, block.attn.c_proj)
+        x = x + linear(gelu_tanh(linear(layer_norm(x, block.ln_2), block.mlp.c_fc)),
+                       block.mlp.c_proj)
+    logits = layer_norm(x, tr.ln_f) @ f64(model.lm_head.weight).T          # (B, T, V)
+    return logits, np.stack(maps, axis=1)                                  # (B, L, nh, T, T)
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_numpy_replica_matches_the_model(dtype):
-    model = _model(T=8, V=11, seed=4, dtype=dtype)
+@pytest.mark.parametrize("fused", [True, False])
+def test_attention_forward_matches_a_numpy_gpt(dtype, fused):
+    cfg = GPTConfig(block_size=8, vocab_size=11, n_layer=2, n_head=2, n_embd=8,
+                    fused_attention=fused)
+    model = GPT(cfg, dtype=dtype, rng=4)
+    model.train()
     idx = np.random.default_rng(0).integers(0, 11, (3, 8))
     logits, w = attention_forward(model, idx)
-    with no_grad():
-        ref = model(idx, idx)[0].data
+    assert model.training                               # the mode is restored
+    ref_logits, ref_w = _numpy_gpt(model, idx)
     tol = 1e-10 if dtype == np.float64 else 2e-5
-    np.testing.assert_allclose(logits, ref, rtol=tol, atol=tol)
+    assert logits.dtype == w.dtype == dtype
+    np.testing.assert_allclose(logits, ref_logits, rtol=tol, atol=tol)
+    np.testing.assert_allclose(w, ref_w, rtol=tol, atol=tol)
     assert w.shape == (3, 2, 2, 8, 8)
-    np.testing.assert_allclose(w.sum(-1), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(w.sum(-1), 1.0, rtol=tol)
     assert not np.triu(w, 1).any()                     # causal: nothing above the diagonal
 
 
@@ -235,7 +283,15 @@ def test_head_statistics_against_eigenvalues():
 def test_inspect_prompt_and_heatmaps(runs, tmp_path):
     ins = inspect_prompt(runs["b"], "Thou art a villain, sir. " * 3)
     assert len(ins.tokens) == 16 and ins.weights.shape == (1, 2, 16, 16)   # cut to block_size
-    assert ins.max_logit_error < 1e-4 and len(ins.heads) == 2
+    assert 0 < ins.max_logit_error < 1e-4 and len(ins.heads) == 2          # float32 rounding
+    m = load_model(runs["b"])                  # the weights: float64 from the float32 model
+    assert m.model.lm_head.weight.dtype == np.float32
+    ref_logits, ref_w = _numpy_gpt(m.model, ins.ids[None, :])
+    assert ins.weights.dtype == np.float64
+    np.testing.assert_allclose(ins.weights, ref_w[0], rtol=1e-10, atol=1e-12)
+    with no_grad():
+        own = m.model(ins.ids[None, :], ins.ids[None, :])[0].data
+    assert ins.max_logit_error == pytest.approx(np.max(np.abs(ref_logits - own)), rel=1e-3)
     png = plot_attention(ins, tmp_path / "att.png")
     assert png.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(ValueError, match="prompt"):

@@ -1,12 +1,10 @@
 """Looking inside a trained GPT: every head's attention matrix, and its spectrum.
 
-:class:`llmmath.nn.CausalSelfAttention` computes attention inside one fused
-autograd node and keeps no weights, so :func:`attention_forward` runs the
-model's forward pass again in plain NumPy (float64) from its parameters:
-LayerNorm, the q/k/v projection, :func:`llmmath.attention.scaled_dot_product_attention`
-(which returns the weights), the output projection, the GELU MLP, the tied
-output layer. :func:`inspect_prompt` checks that its logits equal the
-model's own before reporting anything.
+:func:`attention_forward` runs the model's own forward pass with
+``need_weights=True``: every :class:`llmmath.nn.CausalSelfAttention` hands
+back its weights, (B, nh, T, T) per block. :func:`inspect_prompt` runs it on
+a float64 copy of the model (the weights then carry no float32 rounding) and
+reports how far that copy's logits are from the model's own.
 
 **What the spectrum of a causal attention matrix says.** Each head's matrix
 ``A`` (T x T) is row-stochastic: row ``i`` is how position ``i`` spreads its
@@ -32,38 +30,25 @@ References
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from llmmath._validation import as_int_array
+from llmmath.attention import spectral_gap, stationary_distribution
+from llmmath.autograd import no_grad
+from llmmath.checkpoint import atomic_write_bytes
 from llmmath.errors import InvalidValueError, ShapeError
+from llmmath.info import entropy
+from llmmath.nn import GPT
 
 __all__ = ["attention_forward", "HeadStats", "head_statistics", "AttentionInspection",
            "inspect_prompt", "plot_attention"]
 
 
-def _layer_norm(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, eps: float) -> np.ndarray:
-    mu = x.mean(axis=-1, keepdims=True)
-    var = ((x - mu) ** 2).mean(axis=-1, keepdims=True)
-    y = (x - mu) / np.sqrt(var + eps) * w
-    return y if b is None else y + b
-
-
-def _gelu_tanh(x: np.ndarray) -> np.ndarray:
-    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x * x * x)))
-
-
-def _linear(x: np.ndarray, layer: Any) -> np.ndarray:
-    y = x @ layer.weight.data.astype(np.float64).T
-    return y if layer.bias is None else y + layer.bias.data.astype(np.float64)
-
-
 def attention_forward(model: Any, idx: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The GPT's forward pass in NumPy float64, keeping every head's attention weights.
+    """The GPT's own forward pass in eval mode, keeping every head's attention weights.
 
     Parameters
     ----------
@@ -74,7 +59,7 @@ def attention_forward(model: Any, idx: Any) -> tuple[np.ndarray, np.ndarray]:
     -------
     logits : ndarray, shape (B, T, V)
     weights : ndarray, shape (B, n_layer, n_head, T, T)
-        Row-stochastic, lower-triangular.
+        Row-stochastic, lower-triangular; in the model's dtype.
 
     Examples
     --------
@@ -86,36 +71,23 @@ def attention_forward(model: Any, idx: Any) -> tuple[np.ndarray, np.ndarray]:
     >>> print(w[0, 0, 0, 0])                 # position 0 can only attend to itself
     [1. 0. 0.]
     """
-    from llmmath.attention import scaled_dot_product_attention
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            logits, _, weights = model(idx, need_weights=True)
+    finally:
+        model.train(was_training)
+    return logits.data, weights
 
-    cfg = model.config
-    idx = as_int_array(idx, "idx", "attention_forward", min_value=0, max_value=cfg.vocab_size - 1)
-    if idx.ndim != 2 or not 1 <= idx.shape[1] <= cfg.block_size:
-        raise ShapeError(f"attention_forward: 'idx' must have shape (B, T) with 1 <= T <= "
-                         f"block_size = {cfg.block_size}; got {idx.shape}.")
-    B, T = idx.shape
-    C, nh = cfg.n_embd, cfg.n_head
-    tr = model.transformer
 
-    def f64(p: Any) -> np.ndarray | None:
-        return None if p is None else p.data.astype(np.float64)
-
-    x = f64(tr.wte.weight)[idx] + f64(tr.wpe.weight)[:T]                  # (B, T, C)
-    maps = []
-    for block in tr.h:
-        ln1, ln2 = block.ln_1, block.ln_2
-        h = _layer_norm(x, f64(ln1.weight), f64(ln1.bias), ln1.eps)       # (B, T, C)
-        qkv = _linear(h, block.attn.c_attn)                                # (B, T, 3C)
-        q, k, v = (qkv[..., i * C:(i + 1) * C].reshape(B, T, nh, C // nh).transpose(0, 2, 1, 3)
-                   for i in range(3))                                      # (B, nh, T, hs)
-        y, w = scaled_dot_product_attention(q, k, v, causal=True)          # (B, nh, T, hs), (B, nh, T, T)
-        maps.append(w)
-        x = x + _linear(y.transpose(0, 2, 1, 3).reshape(B, T, C), block.attn.c_proj)
-        h = _layer_norm(x, f64(ln2.weight), f64(ln2.bias), ln2.eps)
-        x = x + _linear(_gelu_tanh(_linear(h, block.mlp.c_fc)), block.mlp.c_proj)
-    x = _layer_norm(x, f64(tr.ln_f.weight), f64(tr.ln_f.bias), tr.ln_f.eps)
-    logits = x @ f64(model.lm_head.weight).T                               # (B, T, V)
-    return logits, np.stack(maps, axis=1)                                  # (B, L, nh, T, T)
+def _float64_copy(model: Any) -> Any:
+    """The same GPT with float64 parameters (the model itself if it is float64 already)."""
+    if model.lm_head.weight.dtype == np.float64:
+        return model
+    twin = GPT(model.config, dtype=np.float64, rng=0)
+    twin.load_state_dict(model.state_dict())
+    return twin
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,9 +122,6 @@ def head_statistics(weights: Any) -> list[HeadStats]:
     >>> s.stationary.tolist(), round(s.spectral_gap, 4), s.received.tolist()
     ([1.0, 0.0], 0.25, [0.625, 0.375])
     """
-    from llmmath.attention import spectral_gap, stationary_distribution
-    from llmmath.info import entropy
-
     w = np.asarray(weights, dtype=np.float64)
     if w.ndim != 4 or w.shape[-1] != w.shape[-2]:
         raise ShapeError(f"head_statistics: 'weights' must have shape (n_layer, n_head, T, T); "
@@ -174,17 +143,18 @@ class AttentionInspection:
     ids: np.ndarray            # (T,)
     weights: np.ndarray        # (n_layer, n_head, T, T)
     heads: list[HeadStats]
-    max_logit_error: float     # max |NumPy logits - model logits|
+    max_logit_error: float     # max |float64 copy's logits - the model's own logits|
 
 
 def inspect_prompt(model: Any, prompt: str) -> AttentionInspection:
     """Attention maps and their statistics for ``prompt`` under a checkpoint.
 
-    The prompt is cut to its last ``block_size`` tokens. Raises
-    ``InvalidValueError`` for an empty prompt, or if the NumPy forward pass
-    disagrees with the model's (a replica out of date with :mod:`llmmath.nn`).
+    The prompt is cut to its last ``block_size`` tokens. The weights come from
+    a float64 copy of the model; ``max_logit_error`` says how far its logits
+    are from the model's own (the rounding of the model's dtype). Raises
+    ``InvalidValueError`` for an empty prompt, or if the two disagree beyond
+    that rounding.
     """
-    from llmmath.autograd import no_grad
     from llmmath.train import load_model  # the training package sits above this module
 
     loaded = load_model(model)
@@ -194,15 +164,14 @@ def inspect_prompt(model: Any, prompt: str) -> AttentionInspection:
     ids = ids[-loaded.model.config.block_size:]
     if len(ids) == 0:
         raise InvalidValueError("attention: the prompt encodes to no tokens.")
-    logits, w = attention_forward(loaded.model, ids[None, :])
-    loaded.model.eval()
-    with no_grad():
-        ref = loaded.model(ids[None, :], ids[None, :])[0].data        # (1, T, V)
+    ref, _ = attention_forward(loaded.model, ids[None, :])           # (1, T, V), own dtype
+    logits, w = attention_forward(_float64_copy(loaded.model), ids[None, :])
     err = float(np.max(np.abs(logits - ref)))
     tol = 1e-3 * max(1.0, float(np.max(np.abs(ref)))) if ref.dtype == np.float32 else 1e-8
     if not err <= tol:
-        raise InvalidValueError(f"attention: the NumPy forward pass differs from the model's by "
-                                f"{err:.3g} (tolerance {tol:.1g}); the replica is out of date.")
+        raise InvalidValueError(f"attention: the float64 copy's logits differ from the model's "
+                                f"by {err:.3g} (tolerance {tol:.1g}); the model's "
+                                f"{ref.dtype} arithmetic is not to be trusted on this prompt.")
     tokens = [loaded.tokenizer.decode([int(i)]) for i in ids]
     return AttentionInspection(tokens, ids, w[0], head_statistics(w[0]), err)
 
@@ -218,8 +187,6 @@ def plot_attention(inspection: AttentionInspection, path: Any, title: str = "") 
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-
-    from llmmath.checkpoint import atomic_write_bytes
 
     w = inspection.weights
     L, H, T, _ = w.shape

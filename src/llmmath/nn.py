@@ -23,6 +23,7 @@ from llmmath._validation import as_int_array, check_bool, check_float, check_int
 from llmmath.autograd import Parameter, Tensor, no_grad
 from llmmath.autograd import functional as F
 from llmmath.errors import InvalidTypeError, InvalidValueError, ShapeError
+from llmmath.prob import sample
 
 __all__ = [
     "Module", "ModuleList", "ModuleDict", "Linear", "Embedding", "LayerNorm", "Dropout",
@@ -260,6 +261,7 @@ class GPTConfig:
     n_embd: int = 768
     dropout: float = 0.0
     bias: bool = True
+    fused_attention: bool = True    # one engine node for attention; False: nanoGPT's lines
 
     def __post_init__(self) -> None:
         for name in ("block_size", "vocab_size", "n_layer", "n_head", "n_embd"):
@@ -267,33 +269,80 @@ class GPTConfig:
         check_float(self.dropout, "dropout", "GPTConfig", min_value=0.0, max_value=1.0,
                     max_inclusive=False)
         check_bool(self.bias, "bias", "GPTConfig")
+        check_bool(self.fused_attention, "fused_attention", "GPTConfig")
         if self.n_embd % self.n_head:
             raise InvalidValueError(f"GPTConfig: n_embd ({self.n_embd}) must be divisible by "
                                     f"n_head ({self.n_head}).")
 
 
 class CausalSelfAttention(Module):
-    """Multi-head self-attention in which position t sees only positions <= t."""
+    """Multi-head self-attention in which position t sees only positions <= t.
 
-    def __init__(self, config: GPTConfig, *, dtype: Any = np.float32, rng: Any = None) -> None:
+    Two paths compute the same numbers. The readable one (``fused=False``) is
+    nanoGPT's: split the packed projection into q, k and v, give each a head
+    axis, attend with the causal mask, put the heads back side by side. The
+    fused one (the default) does those steps in one engine node,
+    :func:`~llmmath.autograd.functional.causal_self_attention`, without the
+    copies and zero-filled gradients of the split and the merge.
+
+    Parameters
+    ----------
+    config : GPTConfig
+    fused : bool, optional
+        Which path; ``None`` takes ``config.fused_attention``.
+    dtype, rng
+        As for :class:`Linear`; ``rng`` also draws the dropout masks.
+
+    Examples
+    --------
+    >>> from llmmath.nn import CausalSelfAttention, GPTConfig
+    >>> cfg = GPTConfig(block_size=4, vocab_size=5, n_layer=1, n_head=2, n_embd=4)
+    >>> x = np.random.default_rng(0).standard_normal((1, 3, 4))
+    >>> fused = CausalSelfAttention(cfg, dtype=np.float64, rng=0)
+    >>> readable = CausalSelfAttention(cfg, fused=False, dtype=np.float64, rng=0)
+    >>> bool(np.allclose(fused(x).data, readable(x).data, rtol=1e-12, atol=1e-15))
+    True
+    >>> y, w = fused(x, need_weights=True)          # w: (B, nh, T, T), rows sum to 1
+    >>> w.shape, w[0, 0, 0].tolist()
+    ((1, 2, 3, 3), [1.0, 0.0, 0.0])
+    """
+
+    def __init__(self, config: GPTConfig, *, fused: bool | None = None, dtype: Any = np.float32,
+                 rng: Any = None) -> None:
         gen = check_rng(rng, "CausalSelfAttention")
         c = config.n_embd
         self.c_attn = Linear(c, 3 * c, bias=config.bias, dtype=dtype, rng=gen)  # q, k, v at once
         self.c_proj = Linear(c, c, bias=config.bias, dtype=dtype, rng=gen)
         self.resid_dropout = Dropout(config.dropout, gen)
         self.n_head, self.n_embd, self.dropout, self.rng = config.n_head, c, config.dropout, gen
+        self.fused = config.fused_attention if fused is None else check_bool(
+            fused, "fused", "CausalSelfAttention")
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, need_weights: bool = False) -> Any:
+        """y (B, T, C); with ``need_weights``, ``(y, weights)``, weights (B, nh, T, T) NumPy."""
         qkv = self.c_attn(x)                                          # (B, T, 3C)
         p = self.dropout if self.training else 0.0
-        # One fused node computes what nanoGPT writes out step by step:
-        #   q, k, v = split(qkv)                        (B, T, C) each
-        #   q, k, v -> reshape(B, T, nh, hs).transpose(1, 2)      (B, nh, T, hs)
-        #   y = F.scaled_dot_product_attention(q, k, v, causal=True)
-        #   y = y.transpose(1, 2).reshape(B, T, C)      heads side by side
-        # without the copies and zero-filled gradients of the split and the merge.
-        y = F.causal_self_attention(qkv, self.n_head, dropout_p=p, rng=self.rng)  # (B, T, C)
-        return self.resid_dropout(self.c_proj(y))                     # (B, T, C)
+        attend = self._fused if self.fused else self._readable
+        y, weights = attend(qkv, p, check_bool(need_weights, "need_weights", "attention"))
+        y = self.resid_dropout(self.c_proj(y))                        # (B, T, C)
+        return (y, weights) if need_weights else y
+
+    def _readable(self, qkv: Tensor, p: float, need_weights: bool) -> tuple[Tensor, Any]:
+        """nanoGPT's lines, one engine node each: split, heads, causal attention, merge."""
+        B, T, C, nh = qkv.shape[0], qkv.shape[1], self.n_embd, self.n_head
+        q, k, v = (qkv[:, :, i * C:(i + 1) * C] for i in range(3))  # (B, T, C) each
+        q, k, v = (a.reshape(B, T, nh, C // nh).transpose(1, 2)
+                   for a in (q, k, v))                              # (B, nh, T, hs)
+        out = F.scaled_dot_product_attention(q, k, v, causal=True, dropout_p=p, rng=self.rng,
+                                             need_weights=need_weights)
+        y, weights = out if need_weights else (out, None)           # (B, nh, T, hs)
+        return y.transpose(1, 2).reshape(B, T, C), weights          # heads side by side
+
+    def _fused(self, qkv: Tensor, p: float, need_weights: bool) -> tuple[Tensor, Any]:
+        """The same arithmetic as :meth:`_readable` in one node."""
+        out = F.causal_self_attention(qkv, self.n_head, dropout_p=p, rng=self.rng,
+                                      need_weights=need_weights)
+        return out if need_weights else (out, None)
 
 
 class MLP(Module):
@@ -321,9 +370,13 @@ class Block(Module):
         self.ln_2 = LayerNorm(config.n_embd, bias=config.bias, dtype=dtype)
         self.mlp = MLP(config, dtype=dtype, rng=gen)
 
-    def forward(self, x: Tensor) -> Tensor:
-        x = x + self.attn(self.ln_1(x))                               # (B, T, C)
-        return x + self.mlp(self.ln_2(x))                             # (B, T, C)
+    def forward(self, x: Tensor, need_weights: bool = False) -> Any:
+        """x (B, T, C); with ``need_weights``, ``(x, weights)`` (the attention's, (B, nh, T, T))."""
+        a = self.attn(self.ln_1(x), need_weights=need_weights)
+        a, weights = a if need_weights else (a, None)
+        x = x + a                                                     # (B, T, C)
+        x = x + self.mlp(self.ln_2(x))                                # (B, T, C)
+        return (x, weights) if need_weights else x
 
 
 class GPT(Module):
@@ -390,12 +443,15 @@ class GPT(Module):
         n = super().num_params()
         return n - self.transformer.wpe.weight.data.size if non_embedding else n
 
-    def forward(self, idx: Any, targets: Any = None) -> tuple[Tensor, Tensor | None]:
+    def forward(self, idx: Any, targets: Any = None, *, need_weights: bool = False) -> Any:
         """Logits for every position (and the mean cross-entropy when ``targets`` is given).
 
         Without targets only the last position's logits are computed, shape (B, 1, V).
-        Targets equal to -1 are ignored (padding).
+        Targets equal to -1 are ignored (padding). With ``need_weights`` the
+        result is ``(logits, loss, weights)``: logits at every position, and
+        every block's attention weights as one NumPy array (B, n_layer, nh, T, T).
         """
+        need_weights = check_bool(need_weights, "need_weights", "GPT")
         cfg = self.config
         idx = as_int_array(idx, "idx", "GPT", min_value=0, max_value=cfg.vocab_size - 1)
         if idx.ndim != 2 or not 1 <= idx.shape[1] <= cfg.block_size:
@@ -406,13 +462,21 @@ class GPT(Module):
         tok = tr.wte(idx)                                             # (B, T, C)
         pos = tr.wpe(np.arange(T))                                    # (T, C)
         x = tr.drop(tok + pos)                                        # (B, T, C)
+        maps = []
         for block in tr.h:
-            x = block(x)                                              # (B, T, C)
+            if need_weights:
+                x, w = block(x, need_weights=True)                    # w: (B, nh, T, T)
+                maps.append(w)
+            else:
+                x = block(x)                                          # (B, T, C)
         x = tr.ln_f(x)                                                # (B, T, C)
-        if targets is None:
+        if targets is None and not need_weights:
             return self.lm_head(x[:, T - 1:T, :]), None               # (B, 1, V)
         logits = self.lm_head(x)                                      # (B, T, V)
-        return logits, F.cross_entropy(logits, targets, ignore_index=-1)
+        loss = None if targets is None else F.cross_entropy(logits, targets, ignore_index=-1)
+        if need_weights:
+            return logits, loss, np.stack(maps, axis=1)               # (B, n_layer, nh, T, T)
+        return logits, loss
 
     def generate(self, idx: Any, max_new_tokens: int, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None,
@@ -436,8 +500,6 @@ class GPT(Module):
         -------
         numpy.ndarray of int64, shape (B, T + max_new_tokens) (or (T + max_new_tokens,))
         """
-        from llmmath.prob import sample
-
         n_new = check_int(max_new_tokens, "max_new_tokens", "generate", min_value=0)
         seq = as_int_array(idx, "idx", "generate", min_value=0,
                            max_value=self.config.vocab_size - 1)
