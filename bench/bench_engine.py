@@ -102,10 +102,9 @@ def make_llmmath(seed: int = 0):
 def make_torch(state: dict[str, np.ndarray] | None, threads: int):
     import torch
 
-    sys.path.insert(0, str(HERE))
-    from _torch_gpt import TorchGPT
-
+    sys.path.insert(0, str(HERE.parent / "tests"))  # the reference model lives with the tests
     from llmmath.nn import GPTConfig
+    from torch_gpt import TorchGPT
 
     torch.set_num_threads(threads)
     model = TorchGPT(GPTConfig(**BABY))

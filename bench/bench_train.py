@@ -9,7 +9,7 @@ validation loss of at most 1.88 nats/char on the default corpus (nanoGPT's
 README quotes about 1.88 for this run on its own Shakespeare file).
 
 Both engines start from the same weights and see the same batches: the
-PyTorch side is ``bench/_torch_gpt.py`` (nanoGPT's model, GELU with the tanh
+PyTorch side is ``tests/torch_gpt.py`` (nanoGPT's model, GELU with the tanh
 approximation as llmmath's) with ``torch.optim.AdamW``, ``clip_grad_norm_``
 and the same schedule. Each engine trains in a process of its own (as in
 ``bench_engine.py``: sharing one heap with PyTorch costs NumPy thousands of
@@ -51,10 +51,9 @@ def torch_side(trainer, threads: int):
     """A PyTorch copy of ``trainer``'s model, optimiser and batch stream; returns step()."""
     import torch
 
-    sys.path.insert(0, str(HERE))
-    from _torch_gpt import TorchGPT
-
+    sys.path.insert(0, str(HERE.parent / "tests"))  # the reference model lives with the tests
     from llmmath.data import get_batch
+    from torch_gpt import TorchGPT
 
     torch.set_num_threads(threads)
     c = trainer.config

@@ -1,13 +1,10 @@
 """A 2-layer GPT in llmmath and in PyTorch with identical weights: losses, gradients, training.
 
-The PyTorch model is nanoGPT's ``model.py`` rewritten in ``bench/_torch_gpt.py``
+The PyTorch model is nanoGPT's ``model.py`` rewritten in ``tests/torch_gpt.py``
 (with GELU's tanh approximation, as GPT-2 and llmmath use).
 """
 
 from __future__ import annotations
-
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,19 +12,9 @@ import torch
 
 from llmmath.nn import GPT, GPTConfig
 from llmmath.optim import AdamW, clip_grad_norm
+from torch_gpt import TorchGPT
 
 pytestmark = [pytest.mark.torch, pytest.mark.lesson_backprop]
-
-
-def _torch_gpt_module():
-    path = Path(__file__).resolve().parents[1] / "bench" / "_torch_gpt.py"
-    spec = importlib.util.spec_from_file_location("_torch_gpt", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-TorchGPT = _torch_gpt_module().TorchGPT
 
 
 def pair(cfg: GPTConfig, seed: int = 0, dtype=np.float64):

@@ -201,16 +201,10 @@ def test_gpt_initialisation_follows_nanogpt():
 
 @pytest.mark.torch
 def test_num_params_matches_torch_count():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "bench" / "_torch_gpt.py"
-    spec = importlib.util.spec_from_file_location("_torch_gpt", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
+    from torch_gpt import TorchGPT
     for bias in (True, False):
         cfg = GPTConfig(block_size=8, vocab_size=13, n_layer=2, n_head=2, n_embd=8, bias=bias)
-        ref = sum(p.numel() for p in mod.TorchGPT(cfg).parameters())
+        ref = sum(p.numel() for p in TorchGPT(cfg).parameters())
         model = GPT(cfg, rng=0)
         assert model.num_params(non_embedding=False) == ref
         assert model.num_params() == ref - 8 * 8

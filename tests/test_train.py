@@ -4,7 +4,6 @@ metrics, bad input."""
 from __future__ import annotations
 
 import dataclasses
-import importlib.util
 import json
 import math
 import os
@@ -422,10 +421,9 @@ def test_bpe_tokenizer_runs(text_file, tmp_path):
 
 # ---------------------------------------------------------------------------- PyTorch reference
 def _torch_gpt():
-    spec = importlib.util.spec_from_file_location("_torch_gpt", ROOT / "bench" / "_torch_gpt.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.TorchGPT
+    from torch_gpt import TorchGPT  # imports torch: only for the tests that compare with it
+
+    return TorchGPT
 
 
 @pytest.mark.torch
