@@ -51,6 +51,14 @@ def _causal_bias(tq: int, tk: int, dtype: np.dtype, keys_first: bool = False) ->
     return bias
 
 
+@functools.lru_cache(maxsize=16)
+def _ones_row(t: int, dtype: np.dtype) -> np.ndarray:
+    """A (1, T) row of ones: ``ones @ M`` sums each column of M through BLAS."""
+    ones = np.ones((1, t), dtype)
+    ones.flags.writeable = False
+    return ones
+
+
 def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None, causal: bool = False,
                                  dropout_p: float = 0.0, rng: Any = None,
                                  scale: float | None = None,
@@ -337,10 +345,3 @@ def causal_self_attention(qkv: Any, n_head: int, dropout_p: float = 0.0,
     out = Tensor.from_op(y, (x,), backward, op)
     return (out, np.swapaxes(at, -1, -2).copy()) if need_weights else out
 
-
-@functools.lru_cache(maxsize=16)
-def _ones_row(t: int, dtype: np.dtype) -> np.ndarray:
-    """A (1, T) row of ones: ``ones @ M`` sums each column of M through BLAS."""
-    ones = np.ones((1, t), dtype)
-    ones.flags.writeable = False
-    return ones
