@@ -181,7 +181,7 @@ def test_atomic_write_uses_fsync_and_replace(tmp_path, monkeypatch):
 
 
 def test_one_atomic_writer_for_the_whole_package():
-    # checkpoint re-exports the one helper rather than keeping a copy
+    # checkpoint re-exports the one writer rather than keeping a copy
     assert checkpoint.atomic_write_bytes is _files.atomic_write_bytes
     # a hand-written atomic write makes a temporary file and fsyncs it; only _files does
     # (os.replace alone is a move, e.g. setting a damaged file aside, and is allowed)
