@@ -1,0 +1,108 @@
+"""A trained GPT as a coding model: the chunks of a text advance as one batch.
+
+Each step is one batched forward pass of the last ``block_size`` characters
+of every stream (``(n_streams, T)`` tokens, ``T`` growing to ``block_size``),
+and the same step is taken by the decoder once it has decoded the characters
+of that position. Encoder and decoder therefore run the same matrix products
+on the same shapes, which is what makes their floating-point results equal;
+scoring the whole text in one pass while encoding would not be.
+
+Every stream starts from a newline (a text is read as if it began a line),
+and only the logits of the tokenizer's ids are used (a padded vocabulary's
+extra rows never occur). The tokenizer's unknown id is the escape.
+
+Only character-level checkpoints can code text this way: a BPE model's
+tokens are not characters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from llmmath.autograd import no_grad
+from llmmath.compress.models import CodingModel, _check_streams
+from llmmath.errors import InvalidValueError
+from llmmath.prob import softmax
+from llmmath.tokenizers import CharTokenizer
+
+__all__ = ["GPTModel"]
+
+
+def file_sha256(path: Any) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class GPTModel(CodingModel):
+    """A GPT and its character tokenizer (from :func:`llmmath.train.load_model`, or built).
+
+    Parameters
+    ----------
+    model : llmmath.nn.GPT
+    tokenizer : CharTokenizer
+    identity : dict
+        What the model is (for a checkpoint: the file's SHA-256).
+    spec : str
+        The name ``-m`` gives it (a checkpoint path).
+
+    Examples
+    --------
+    >>> from llmmath.nn import GPT, GPTConfig
+    >>> tok = CharTokenizer.fit("abc\\n")
+    >>> net = GPT(GPTConfig(block_size=4, vocab_size=tok.vocab_size, n_layer=1, n_head=1,
+    ...                     n_embd=8), rng=0)
+    >>> m = GPTModel(net, tok, identity={"kind": "gpt", "seed": 0}, spec="tiny")
+    >>> m.probs(m.start(3)).shape
+    (3, 5)
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, *, identity: dict, spec: str) -> None:
+        if not isinstance(tokenizer, CharTokenizer):
+            raise InvalidValueError(f"GPTModel: the checkpoint's tokenizer is {tokenizer!r}; "
+                                    "compression needs a character-level model (train with "
+                                    "--tokenizer char).")
+        if model.config.vocab_size < tokenizer.vocab_size:
+            raise InvalidValueError(f"GPTModel: the model has {model.config.vocab_size} "
+                                    f"outputs for a tokenizer of {tokenizer.vocab_size} ids.")
+        model.eval()
+        self.model, self.tokenizer = model, tokenizer
+        self.block_size = model.config.block_size
+        self.alphabet = tokenizer.chars
+        self.identity, self.spec = dict(identity), spec
+        self.size_bytes = int(sum(p.data.nbytes for p in model.parameters()))
+        self._start = int(tokenizer.encode("\n")[0]) if "\n" in tokenizer.chars else 0
+
+    @classmethod
+    def from_checkpoint(cls, path: Any) -> GPTModel:
+        """Load a training checkpoint (a file or its directory); the spec is its absolute path."""
+        # The training stack is imported here, not at the top: the n-gram models, which are
+        # the default, must work without loading it.
+        from llmmath.train import load_model
+
+        loaded = load_model(path)
+        sha = file_sha256(loaded.path)
+        target = Path(path).resolve()
+        return cls(loaded.model, loaded.tokenizer, spec=str(target),
+                   identity={"kind": "gpt", "checkpoint_sha256": sha, "step": loaded.step})
+
+    def start(self, n_streams: int) -> np.ndarray:
+        n = _check_streams(n_streams, "GPTModel.start")
+        return {"ids": np.full((n, 1), self._start, dtype=np.int64)}
+
+    def probs(self, state: dict) -> np.ndarray:
+        with no_grad():
+            logits, _ = self.model(state["ids"])                        # (n, 1, V_model)
+        z = logits.data[:, -1, :self.tokenizer.vocab_size].astype(np.float64)
+        return softmax(z, axis=-1)
+
+    def update(self, state: dict, chars: list[str]) -> None:
+        new = self.tokenizer.encode("".join(chars))[:, None]            # (n, 1)
+        ids = np.concatenate([state["ids"], new], axis=1)
+        state["ids"] = ids[:, -self.block_size:]
