@@ -1,14 +1,16 @@
-"""Tests for llmmath.tokenizers: round trips, hand-derived BPE merges, and a
-slow pure-Python BPE (recount everything, merge, repeat) as the reference."""
+"""Tests for llmmath.tokenizers' ByteBPETokenizer (the face the training loop uses) and
+CharTokenizer: round trips, hand-derived merges, the brute-force trainer of test_bpe as
+the reference, the dict form of both versions, and fingerprints."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import re
 from collections import Counter
 
 import numpy as np
 import pytest
+import regex
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -19,6 +21,7 @@ from llmmath.tokenizers import (
     tokenizer_fingerprint,
     tokenizer_from_dict,
 )
+from test_bpe import reference_learn, reference_merge
 
 SAMPLE = (
     "To be, or not to be, that is the question:\n"
@@ -27,64 +30,54 @@ SAMPLE = (
     "Or to take arms against a sea of troubles 1599.\n"
 ) * 3
 
+#: The pre-split pattern that version-1 dicts carry (written for the standard ``re``).
+V1_PATTERN = r"'s|'t|'re|'ve|'m|'ll|'d| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+"
+
 
 # ----------------------------------------------------------------- the reference
-def reference_merge(seq, pair, new):
-    out, i = [], 0
-    while i < len(seq):
-        if i + 1 < len(seq) and (seq[i], seq[i + 1]) == pair:
-            out.append(new)
-            i += 2
-        else:
-            out.append(seq[i])
-            i += 1
-    return out
+def chunks_of(text, pattern):
+    return ([text] if text else []) if pattern is None else regex.findall(pattern, text)
 
 
 def reference_train(text, vocab_size, pattern):
-    """Textbook BPE: recount all adjacent pairs each round, merge the most frequent
-    (ties: the smallest pair), on every chunk of the pre-split text."""
-    chunks = [text] if pattern is None else re.findall(pattern, text)
-    seqs = [list(c.encode("utf-8")) for c in chunks if c]
-    merges = []
-    for new in range(256, vocab_size):
-        counts = Counter()
-        for s in seqs:
-            counts.update(zip(s, s[1:], strict=False))
-        if not counts:
-            break
-        top = max(counts.values())
-        pair = min(p for p, c in counts.items() if c == top)
-        merges.append(pair)
-        seqs = [reference_merge(s, pair, new) for s in seqs]
-    return merges
-
-
-def reference_encode(text, merges, pattern):
-    """Apply the merges in the order they were learned, chunk by chunk."""
-    chunks = [text] if pattern is None else re.findall(pattern, text)
+    """The brute-force trainer on the pre-tokens, as id pairs (merge k is id 256 + k)."""
+    counts = Counter(c.encode("utf-8") for c in chunks_of(text, pattern))
+    merges = reference_learn(counts, vocab_size - 256)
+    ids = {bytes([i]): i for i in range(256)}
     out = []
-    for c in chunks:
-        seq = list(c.encode("utf-8"))
-        for rank, pair in enumerate(merges):
-            seq = reference_merge(seq, pair, 256 + rank)
-        out.extend(seq)
+    for k, (a, b) in enumerate(merges):
+        out.append((ids[a], ids[b]))
+        ids.setdefault(a + b, 256 + k)
+    return out
+
+
+def reference_encode(text, tok, pattern):
+    """Apply the merges in the order they were learned, chunk by chunk."""
+    out = []
+    pairs = [(tok.vocab[a], tok.vocab[b]) for a, b in tok.merges]
+    ids = {t: i for i, t in reversed(list(enumerate(tok.vocab)))}
+    for c in chunks_of(text, pattern):
+        word = tuple(bytes([b]) for b in c.encode("utf-8"))
+        for pair in pairs:
+            word = reference_merge(word, pair)
+        out.extend(ids[w] for w in word)
     return out
 
 
 # ----------------------------------------------------------------- BPE
 def test_wikipedia_example_by_hand():
     # "aaabdaaabac". Pair counts: aa 4 (two per "aaa"), ab 2, others 1 -> merge aa = 256:
-    # "Z a b d Z a b a c" (in "aaa" the left pair wins). Now Za 2 and ab 2 tie; the smaller
-    # pair (97, 98) < (256, 97) wins -> ab = 257: "Z Y d Z Y a c". ZY 2 -> 258: "X d X a c".
-    # Every pair now occurs once; the smallest, (97, 99) = "ac", is the fourth merge.
+    # "Z a b d Z a b a c" (in "aaa" the left pair wins). Now (Z, a) and (a, b) tie at 2;
+    # (b"aa", b"a") > (b"a", b"b") -> Y = "aaa" = 257: "Y b d Y b a c". (Y, b) 2 -> 258.
+    # Every pair now occurs once: (aaab, d), (d, aaab), (aaab, a), (a, c); b"d" is the
+    # greatest first element, so (d, aaab) is the fourth merge.
     tok = ByteBPETokenizer.train("aaabdaaabac", vocab_size=300, pattern=None, min_frequency=2)
-    assert tok.merges == ((97, 97), (97, 98), (256, 257))
+    assert tok.merges == ((97, 97), (256, 97), (257, 98))
     assert tok.encode("aaabdaaabac").tolist() == [258, ord("d"), 258, ord("a"), ord("c")]
     assert tok.vocab[258] == b"aaab"
     longer = ByteBPETokenizer.train("aaabdaaabac", vocab_size=260, pattern=None)
-    assert longer.merges == ((97, 97), (97, 98), (256, 257), (97, 99))
-    assert longer.encode("aaabdaaabac").tolist() == [258, ord("d"), 258, 259]
+    assert longer.merges == ((97, 97), (256, 97), (257, 98), (100, 258))
+    assert longer.encode("aaabdaaabac").tolist() == [258, 259, ord("a"), ord("c")]
 
 
 def test_overlapping_runs_and_ties_by_hand():
@@ -92,9 +85,9 @@ def test_overlapping_runs_and_ties_by_hand():
     tok = ByteBPETokenizer.train("aaaa", vocab_size=300, pattern=None)
     assert tok.merges == ((97, 97), (256, 256))
     assert tok.encode("aaaaa").tolist() == [257, 97]
-    # "abcd": three pairs once each; the smallest (a, b) goes first; then (c, d) < (256, c)
+    # "abcd": three pairs once each; the greatest, (c, d), goes first; then (b, cd) > (a, b)
     tok = ByteBPETokenizer.train("abcd", vocab_size=258, pattern=None)
-    assert tok.merges == ((97, 98), (99, 100))
+    assert tok.merges == ((99, 100), (98, 256))
 
 
 @given(text=st.text(alphabet="ab c\n'1é", max_size=60), other=st.text(alphabet="abc '", max_size=30),
@@ -102,16 +95,15 @@ def test_overlapping_runs_and_ties_by_hand():
 def test_training_and_encoding_match_the_textbook_reference(text, other, extra, pattern):
     tok = ByteBPETokenizer.train(text, 256 + extra, pattern=pattern)
     assert list(tok.merges) == reference_train(text, 256 + extra, pattern)
-    assert tok.encode(text).tolist() == reference_encode(text, tok.merges, pattern)
-    assert tok.encode(other).tolist() == reference_encode(other, tok.merges, pattern)
+    assert tok.encode(text).tolist() == reference_encode(text, tok, pattern)
+    assert tok.encode(other).tolist() == reference_encode(other, tok, pattern)
 
 
-def test_large_vocabulary_counting_path_matches_the_reference():
-    # vocab_size**2 > 2**22 switches pair counting from a dense table to sorting
+def test_training_to_exhaustion_matches_the_reference():
     for pattern in (None, GPT2_SPLIT_PATTERN):
         tok = ByteBPETokenizer.train(SAMPLE, vocab_size=2100, pattern=pattern)
         assert list(tok.merges) == reference_train(SAMPLE, 2100, pattern)
-        assert tok.encode(SAMPLE).tolist() == reference_encode(SAMPLE, tok.merges, pattern)
+        assert tok.encode(SAMPLE).tolist() == reference_encode(SAMPLE, tok, pattern)
 
 
 def test_encoding_applies_earlier_merges_first():
@@ -153,9 +145,9 @@ def test_pre_split_keeps_merges_inside_words():
     text = "a b " * 50
     free = ByteBPETokenizer.train(text, 260, pattern=None)
     split = ByteBPETokenizer.train(text, 260, pattern=GPT2_SPLIT_PATTERN)
-    # whole text: " b", "a ", "b " occur 50 times, " a" 49; the smallest pair " b" wins, then
-    # "a"+" b" and " b"+" " tie at 50 and (97, 256) < (256, 32): a merge across the space
-    assert free.vocab[256:258] == [b" b", b"a b"]
+    # whole text: " b", "a ", "b " occur 50 times, " a" 49; the greatest pair, "b ", wins; then
+    # ("a", " ") and (" ", "b ") tie at 50 and b"a" > b" ": "a ", a merge across the space
+    assert free.vocab[256:258] == [b"b ", b"a "]
     assert all(not (t.endswith(b" ") and len(t.strip()) > 0) for t in split.vocab[256:])
     assert split.vocab[256] == b" b"         # chunks 'a', ' b', ' a', ...: ' b' 50 times, ' a' 49
 
@@ -193,6 +185,58 @@ def test_bpe_errors():
         tok.encode("a\ud800b")
     with pytest.raises(ValueError, match="type"):
         ByteBPETokenizer.from_dict({"type": "char", "version": 1, "chars": "ab"})
+    with pytest.raises(ValueError, match="version 1 or 2"):
+        ByteBPETokenizer.from_dict({"type": "byte_bpe", "version": 3, "pattern": None,
+                                    "merges": []})
+    with pytest.raises(ValueError, match="special_tokens"):
+        ByteBPETokenizer.from_dict({"type": "byte_bpe", "version": 2, "pattern": None,
+                                    "merges": []})
+    with pytest.raises(ValueError, match="pattern"):
+        ByteBPETokenizer.from_dict({"type": "byte_bpe", "version": 1, "pattern": "(",
+                                    "merges": []})
+    with pytest.raises(TypeError, match="merges"):
+        ByteBPETokenizer(7)
+
+
+def test_version_1_dicts_load_unchanged():
+    # A dict written before special tokens and the regex module: its pattern is compiled
+    # with the standard re, as then, and it writes itself back as version 1, so a
+    # checkpoint's stored fingerprint still matches.
+    v1 = {"type": "byte_bpe", "version": 1, "pattern": V1_PATTERN,
+          "merges": [[120, 194], [256, 178], [116, 104]]}
+    blob = json.dumps(v1, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    tok = tokenizer_from_dict(json.loads(json.dumps(v1)))
+    assert tok.to_dict() == v1
+    assert tok.fingerprint == hashlib.sha256(blob.encode("ascii")).hexdigest()
+    # re's [^\W\d_] takes "²" (a number, not a letter) as part of a word, so "x²" is one
+    # chunk and the two merges make it token 257; GPT-2's pattern cuts "x" | "²".
+    assert tok.encode("x² the").tolist() == [257, 32, 258, 101]
+    now = ByteBPETokenizer(v1["merges"])
+    assert now.encode("x² the").tolist() == [120, 194, 178, 32, 258, 101]
+    assert now.to_dict()["version"] == 2 and now.fingerprint != tok.fingerprint
+    none = {"type": "byte_bpe", "version": 1, "pattern": None, "merges": [[97, 98]]}
+    assert tokenizer_from_dict(none).to_dict() == none
+    assert tokenizer_from_dict(none).encode("ab ab").tolist() == [256, 32, 256]
+
+
+def test_special_tokens_in_the_face():
+    eot = "<|endoftext|>"
+    text = f"{SAMPLE}{eot}{SAMPLE}"
+    tok = ByteBPETokenizer.train(text, 300, special_tokens=[eot])
+    assert tok.vocab_size == 300 and len(tok.merges) == 299 - 256
+    assert tok.vocab[299] == eot.encode() and tok.special_tokens == (eot,)
+    ids = tok.encode(text)
+    assert (ids == 299).sum() == 1 and tok.decode(ids) == text
+    assert all(eot.encode() not in t for t in tok.vocab[256:299])   # never merged into
+    d = json.loads(json.dumps(tok.to_dict()))
+    assert d["version"] == 2 and d["special_tokens"] == [eot]
+    again = tokenizer_from_dict(d)
+    assert again == tok and again.fingerprint == tok.fingerprint
+    plain = ByteBPETokenizer(tok.merges)
+    assert plain.fingerprint != tok.fingerprint and plain.vocab_size == 299
+    assert list(tok.encode_iterable(iter(text.splitlines(keepends=True)))) == ids.tolist()
+    with pytest.raises(ValueError, match="vocab_size"):
+        ByteBPETokenizer.train("abc", 256, special_tokens=[eot])
 
 
 # ----------------------------------------------------------------- characters
