@@ -41,8 +41,6 @@ Examples
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from llmmath._validation import check_int

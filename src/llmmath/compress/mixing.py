@@ -129,7 +129,11 @@ class GeometricMixture(CodingModel):
         self.identity = {"kind": "mix", "mixing": "geometric", "lr": self.lr,
                          "init": self.init.tolist(), "components": [c.identity for c in comps],
                          **(identity or {})}
-        self.size_bytes = sum(c.size_bytes for c in comps)
+
+    @property
+    def size_bytes(self) -> int:
+        """The components' sizes added."""
+        return sum(c.size_bytes for c in self.components)
 
     def start(self, n_streams: int) -> dict:
         states = [c.start(n_streams) for c in self.components]

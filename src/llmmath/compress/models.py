@@ -218,7 +218,7 @@ class NGramModel(CodingModel):
             if len(memo) + len(missing) > _MEMO_ROWS:
                 memo.clear()
             rows = self.lm.next_token_distributions("".join(missing))[k::k].copy()
-            memo.update(zip(missing, rows))
+            memo.update(zip(missing, rows, strict=True))
         return np.stack([memo[h] for h in history])
 
     def update(self, state: dict, chars: list[str]) -> None:

@@ -37,6 +37,7 @@ from llmmath import ngram
 from llmmath._validation import describe
 from llmmath.checkpoint import (
     CheckpointError,
+    atomic_write_bytes,
     from_tree,
     load_checkpoint,
     save_checkpoint,
@@ -149,10 +150,24 @@ def _corpus_model(order: int) -> NGramModel:
 
 @functools.lru_cache(maxsize=1)
 def _xz_size_of_corpus_train() -> int:
-    """The model's size for a size that counts it: what rebuilds it, its training text, at xz -9e."""
+    """The model's size for a size that counts it: what rebuilds it, its training text, at xz -9e.
+
+    Compressing four million characters takes many seconds, so the number is cached too.
+    """
     import lzma
 
-    return len(lzma.compress(_corpus_train().encode("utf-8"), preset=9 | lzma.PRESET_EXTREME))
+    data = _corpus_train().encode("utf-8")
+    path = cache_dir() / "ngram" / f"train-xz9e-{hashlib.sha256(data).hexdigest()[:16]}.txt"
+    try:
+        return int(path.read_text(encoding="ascii"))
+    except (OSError, ValueError):
+        pass
+    size = len(lzma.compress(data, preset=9 | lzma.PRESET_EXTREME))
+    try:
+        atomic_write_bytes(path, lambda f: f.write(str(size).encode("ascii")))
+    except OSError:
+        pass
+    return size
 
 
 def _simple(spec: str) -> CodingModel:
@@ -171,7 +186,7 @@ def _simple(spec: str) -> CodingModel:
     if not path.exists():
         raise InvalidValueError(f"model spec {spec!r} is not one of {SPEC_HELP}, and no file or "
                                 "directory of that name exists.")
-    from llmmath.compress.gpt import GPTModel   # loads the training stack: only for checkpoints
+    from llmmath.compress.gpt import GPTModel  # loads the training stack: only for checkpoints
 
     return GPTModel.from_checkpoint(path)
 

@@ -1,0 +1,273 @@
+"""llmmath.compress models: adaptive counts, geometric mixing, GPT, specs and the n-gram cache.
+
+Each model is checked against an independent computation (counts recounted
+from scratch, the mixture's formula and a finite-difference gradient, the GPT's
+own forward pass on the whole context) and round-trips exactly through both coders.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from llmmath.compress import (
+    GeometricMixture,
+    ModelMismatchError,
+    NGramModel,
+    OnlineNGram,
+    UniformModel,
+    adaptive_ngram,
+    compress,
+    decompress,
+    encode,
+    load_model,
+    specs,
+)
+from llmmath.compress.gpt import GPTModel
+from llmmath.errors import InvalidTypeError, InvalidValueError
+from llmmath.ngram import NGramLM
+from llmmath.nn import GPT, GPTConfig
+from llmmath.tokenizers import CharTokenizer
+
+TRAIN = ("Now is the winter of our discontent made glorious summer by this sun of York;\n"
+         "and all the clouds that lour'd upon our house in the deep bosom of the ocean buried.\n")
+ROUNDTRIP = st.one_of(
+    st.text(max_size=30),
+    st.text(alphabet=st.sampled_from(list(TRAIN[:50]) + ["\x00", "😀", "Ж"]), max_size=40),
+    st.tuples(st.sampled_from(["e", "\x00", "😀"]), st.integers(1, 60)).map(lambda t: t[0] * t[1]),
+)
+
+
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("LLMMATH_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+@pytest.fixture(scope="module")
+def ngram():
+    return NGramModel.fit(TRAIN, order=3)
+
+
+@pytest.fixture(scope="module")
+def gpt():
+    tok = CharTokenizer.fit(TRAIN)
+    net = GPT(GPTConfig(block_size=8, vocab_size=tok.vocab_size + 3, n_layer=1, n_head=2,
+                        n_embd=16), rng=0)
+    return GPTModel(net, tok, identity={"kind": "gpt", "test": "seed 0"}, spec="tiny-gpt")
+
+
+def _roundtrips(model, text, coder="range", chunk_size=13):
+    data = compress(text, model, coder=coder, chunk_size=chunk_size)
+    return decompress(data, model) == text
+
+
+# ------------------------------------------------------------------ online counts
+def _online_reference(alphabet: str, order: int, prefix: str) -> np.ndarray:
+    """The online model's distribution after ``prefix``, recounted from scratch."""
+    V = len(alphabet) + 1
+    sym = [alphabet.index(c) if c in alphabet else V - 1 for c in prefix]
+    p = np.full(V, 1.0 / V)
+    for k in range(order):
+        if k > len(prefix):
+            break
+        ctx = tuple(sym[len(sym) - k:]) if k else ()
+        grams = Counter((tuple(sym[i - k:i]), sym[i]) for i in range(k, len(sym)))
+        follow = {w: c for (h, w), c in grams.items() if h == ctx}
+        if not follow:
+            break
+        of = Counter(grams.values())
+        n1, n2 = of[1], of[2]
+        d = min(max(n1 / (n1 + 2 * n2) if n1 else 0.5, 0.3), 0.95)
+        counts = np.zeros(V)
+        for w, c in follow.items():
+            counts[w] = c
+        p = (np.maximum(counts - d, 0) + d * len(follow) * p) / counts.sum()
+    return p
+
+
+@settings(max_examples=25)
+@given(st.text(alphabet=st.sampled_from("abc d\n@"), max_size=60), st.integers(1, 4))
+def test_online_ngram_matches_counts_recomputed_from_scratch(text, order):
+    m = OnlineNGram("abcd \n", order=order)
+    s = m.start(1)
+    for t, c in enumerate(text + "a"):
+        p = m.probs(s)[0]
+        np.testing.assert_allclose(p, _online_reference("abcd \n", order, text[:t]),
+                                   rtol=1e-12, atol=1e-15)
+        assert abs(p.sum() - 1) < 1e-12
+        m.update(s, [c])
+
+
+def test_adaptive_model_learns_a_text_unlike_its_training(ngram):
+    text = "the quick brown fox jumps over the lazy dog. " * 12
+    static, adaptive = encode(text, ngram).model_bits, encode(text, adaptive_ngram(ngram)).model_bits
+    assert adaptive < 0.6 * static
+    assert adaptive_ngram(ngram).sha256 != ngram.sha256
+
+
+# ------------------------------------------------------------------ geometric mixing
+def test_mixture_is_the_normalised_weighted_product(ngram):
+    other = NGramModel.fit("a different text, with other letters: xyz!", order=2)
+    mix = GeometricMixture([ngram, other], init=[0.7, 0.6])
+    s = mix.start(2)
+    p = mix.probs(s)
+    p1, p2 = ngram.probs(ngram.start(2)), other.probs(other.start(2))
+    # spread each over the union alphabet by hand
+    union = mix.alphabet
+    assert union == "".join(sorted(set(ngram.alphabet) | set(other.alphabet)))
+
+    def to_union(model, q):
+        esc_share = sum(c not in model.alphabet for c in union) + 1
+        cols = [q[:, model.alphabet.index(c)] if c in model.alphabet else q[:, -1] / esc_share
+                for c in union] + [q[:, -1] / esc_share]
+        return np.stack(cols, axis=1)
+
+    ref = to_union(ngram, p1) ** 0.7 * to_union(other, p2) ** 0.6
+    np.testing.assert_allclose(p, ref / ref.sum(axis=1, keepdims=True), rtol=1e-10)
+
+
+def test_mixture_weight_step_is_the_gradient_of_the_code_length(ngram):
+    other = UniformModel("abc")
+    online = OnlineNGram(ngram.alphabet, 2)
+    mix = GeometricMixture([ngram, online, other], lr=0.01, init=[0.8, 0.3, 0.1])
+    s = mix.start(1)
+    for c in "Now is the wint":
+        mix.probs(s)
+        mix.update(s, [c])
+    mix.probs(s)
+    chosen = int(s["sel"][0])                           # the weight set this step uses
+    b = s["weights"][0, chosen].copy()
+    L = np.stack([lp[0] for lp in s["logp"]])           # (k, V): each model's log p
+    x = mix.alphabet.index("e")
+
+    def log_p(beta):
+        z = beta @ L
+        return z[x] - np.log(np.exp(z - z.max()).sum()) - z.max()
+
+    eps = 1e-6
+    grad = np.array([(log_p(b + eps * e) - log_p(b - eps * e)) / (2 * eps) for e in np.eye(3)])
+    mix.update(s, ["e"])
+    np.testing.assert_allclose(s["weights"][0, chosen] - b, 0.01 * grad, rtol=1e-5, atol=1e-12)
+
+
+@settings(max_examples=20)
+@given(ROUNDTRIP, st.sampled_from(["range", "arithmetic"]))
+def test_mixtures_and_adaptive_models_roundtrip(ngram, text, coder):
+    other = NGramModel.fit("Ж and 😀 and other signs: ~ ^ |", order=2)
+    for model in (adaptive_ngram(ngram), GeometricMixture([ngram, other], init=[0.5, 0.5])):
+        assert _roundtrips(model, text, coder)
+
+
+# ------------------------------------------------------------------ GPT
+def test_gpt_probabilities_are_the_forward_pass_on_the_last_block(gpt):
+    from llmmath.autograd import no_grad
+    from llmmath.prob import softmax
+
+    text = "winter of our discontent"
+    s = gpt.start(1)
+    for t, c in enumerate(text):
+        p = gpt.probs(s)[0]
+        ids = gpt.tokenizer.encode(("\n" + text[:t])[-8:])[None, :]
+        with no_grad():
+            logits, _ = gpt.model(ids)
+        ref = softmax(logits.data[0, -1, :gpt.tokenizer.vocab_size].astype(np.float64))
+        np.testing.assert_allclose(p, ref, rtol=1e-5, atol=1e-7)
+        gpt.update(s, [c])
+
+
+@settings(max_examples=12)
+@given(ROUNDTRIP)
+def test_gpt_and_gpt_ngram_mixture_roundtrip(gpt, ngram, text):
+    assert _roundtrips(gpt, text)
+    assert _roundtrips(GeometricMixture([gpt, ngram], init=[0.5, 0.5]), text, "arithmetic")
+
+
+def test_gpt_needs_a_character_tokenizer():
+    from llmmath.tokenizers import ByteBPETokenizer
+
+    tok = ByteBPETokenizer()
+    net = GPT(GPTConfig(block_size=4, vocab_size=256, n_layer=1, n_head=1, n_embd=8), rng=0)
+    with pytest.raises(InvalidValueError, match="character-level"):
+        GPTModel(net, tok, identity={}, spec="x")
+
+
+@pytest.fixture(scope="module")
+def checkpoint(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from llmmath.cli import app
+
+    d = tmp_path_factory.mktemp("gpt")
+    text = d / "text.txt"
+    text.write_text(TRAIN * 20, encoding="utf-8")
+    out = d / "out"
+    res = CliRunner().invoke(app, ["train", "--text", str(text), "--out", str(out),
+                                   "--max-iters", "2", "--n-layer", "1", "--n-head", "2",
+                                   "--n-embd", "16", "--block-size", "8", "--batch-size", "2",
+                                   "--eval-iters", "1", "--no-progress", "--no-plot"])
+    assert res.exit_code == 0, res.output
+    return out
+
+
+def test_checkpoint_spec_roundtrip_and_identity(checkpoint, ngram):
+    model = load_model(str(checkpoint))
+    assert model.identity["kind"] == "gpt" and len(model.identity["checkpoint_sha256"]) == 64
+    text = "Now is the winter 😀"
+    data = compress(text, str(checkpoint))
+    assert decompress(data) == text                       # the header names the checkpoint
+    mix = load_model(f"mix:{checkpoint}+ngram:2")
+    data = compress(text, mix)
+    assert decompress(data) == text
+    with pytest.raises(ModelMismatchError):
+        decompress(data, str(checkpoint))
+
+
+# ------------------------------------------------------------------ specs and the cache
+def test_specs_and_their_errors(checkpoint):
+    assert load_model("uniform").identity["kind"] == "uniform"
+    assert load_model("ngram:2").spec == "ngram:2"
+    assert load_model("ngram:2:adaptive").spec == "ngram:2:adaptive"
+    assert load_model(f"mix:{checkpoint}+ngram:2:adaptive").spec.endswith("+ngram:2:adaptive")
+    for bad, match in [("ngram:0", "order"), ("ngram:99", "order"), ("ngram:x", "ngram:N"),
+                       ("no/such/checkpoint", "no file"), ("mix:uniform", "mix:A\\+B")]:
+        with pytest.raises(InvalidValueError, match=match):
+            load_model(bad)
+    with pytest.raises(InvalidTypeError):
+        load_model(5)
+
+
+def test_ngram_model_checks_its_lm():
+    with pytest.raises(InvalidValueError, match="not fitted"):
+        NGramModel(NGramLM(2))
+    with pytest.raises(InvalidValueError, match="fitted on a str"):
+        NGramModel(NGramLM(2).fit(["to", "be", "or"]))
+    with pytest.raises(InvalidTypeError):
+        NGramModel("ngram:2")
+
+
+def test_ngram_cache_roundtrip_is_exact(tmp_path):
+    lm = NGramLM(4).fit(TRAIN * 3)
+    path = tmp_path / "c.npz"
+    specs._save(path, lm, "key")
+    back = specs._load(path, "key")
+    assert back is not None and back.vocab == lm.vocab
+    probe = TRAIN[::7] + "@"
+    assert np.array_equal(back.next_token_distributions(probe), lm.next_token_distributions(probe))
+    assert specs._load(path, "another key") is None           # stale: refit
+    path.write_bytes(path.read_bytes()[:100])
+    assert specs._load(path, "key") is None                   # damaged: refit
+
+
+def test_corpus_ngram_is_written_to_the_cache_once(monkeypatch, tmp_path):
+    monkeypatch.setenv("LLMMATH_CACHE_DIR", str(tmp_path))
+    lm, sha = specs.corpus_ngram.__wrapped__(2)
+    files = list((tmp_path / "ngram").glob("*.npz"))
+    assert len(files) == 1 and len(sha) == 64
+    again, _ = specs.corpus_ngram.__wrapped__(2)
+    assert np.array_equal(again.distribution("th"), lm.distribution("th"))
+    assert math.isclose(float(lm.distribution("q")[lm.vocab.index("u")]), 1.0, rel_tol=0.1)
