@@ -214,7 +214,7 @@ def test_linear_matches_torch(data, bias):
 
 
 def test_linear_shape_error_names_both_shapes():
-    with pytest.raises(ShapeError, match=r"linear: x of shape \(2, 3\).*got weight \(4, 2\)"):
+    with pytest.raises(ShapeError, match=r"linear: 'x' of shape \(2, 3\).*got 'weight' \(4, 2\)"):
         F.linear(Tensor(np.ones((2, 3))), Tensor(np.ones((4, 2))))
 
 

@@ -141,7 +141,7 @@ def test_layer_constructors_and_inputs_refuse_bad_arguments():
         Linear(3, 2, dtype=np.int32)
     with pytest.raises(InvalidTypeError, match="Linear: argument 'rng'"):
         Linear(3, 2, rng="x")
-    with pytest.raises(ShapeError, match=r"linear: x of shape \(2, 4\)"):
+    with pytest.raises(ShapeError, match=r"linear: 'x' of shape \(2, 4\)"):
         Linear(3, 2, rng=0)(np.ones((2, 4), np.float32))
     with pytest.raises(InvalidValueError, match="Embedding: argument 'num_embeddings' must be >= 1"):
         Embedding(0, 2)

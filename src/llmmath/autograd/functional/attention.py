@@ -128,13 +128,13 @@ def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None, causa
     q, k, v = (tensor_argument(a, name, op) for a, name in ((q, "q"), (k, "k"), (v, "v")))
     if min(q.ndim, k.ndim, v.ndim) < 2 or q.shape[-1] != k.shape[-1] \
             or k.shape[-2] != v.shape[-2]:
-        raise ShapeError(f"{op}: expected q (..., Tq, d), k (..., Tk, d), v (..., Tk, dv); got "
-                         f"q {q.shape}, k {k.shape}, v {v.shape}.")
+        raise ShapeError(f"{op}: expected 'q' (..., Tq, d), 'k' (..., Tk, d), 'v' (..., Tk, dv); "
+                         f"got q {q.shape}, k {k.shape}, v {v.shape}.")
     causal = check_bool(causal, "causal", op)
     need_weights = check_bool(need_weights, "need_weights", op)
     p = check_float(dropout_p, "dropout_p", op, min_value=0.0, max_value=1.0, max_inclusive=False)
     if scale is None and q.shape[-1] == 0:
-        raise ShapeError(f"{op}: q and k have width d = 0 (q {q.shape}); the default scale "
+        raise ShapeError(f"{op}: 'q' and 'k' have width d = 0 (q {q.shape}); the default scale "
                          "1/sqrt(d) needs d >= 1.")
     s = 1.0 / math.sqrt(q.shape[-1]) if scale is None else check_float(scale, "scale", op)
     tq, tk = q.shape[-2], k.shape[-2]
@@ -150,11 +150,12 @@ def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None, causa
         if hidden is not None:
             hidden = np.broadcast_to(hidden, batch + (tq, tk))
     except ValueError:
-        raise ShapeError(f"{op}: shapes do not fit: q {q.shape}, k {k.shape}, v {v.shape}"
-                         f"{'' if mask is None else f', mask {np.shape(mask)}'}.") from None
+        with_mask = "" if mask is None else f", 'mask' {np.shape(mask)}"
+        raise ShapeError(f"{op}: shapes do not fit: 'q' {q.shape}, 'k' {k.shape}, 'v' {v.shape}"
+                         f"{with_mask}.") from None
     if hidden is not None and hidden.all(axis=-1).any():
-        raise InvalidValueError(f"{op}: some query may attend to no key (a mask row with no "
-                                "True); its weights would be 0/0.")
+        raise InvalidValueError(f"{op}: argument 'mask' lets some query attend to no key (a "
+                                "row with no True); its weights would be 0/0.")
     with np.errstate(over="ignore", invalid="ignore"):                  # checked just below
         att = np.matmul(Q, np.swapaxes(K, -1, -2))                     # (..., Tq, Tk)
         att *= s
@@ -311,7 +312,7 @@ def causal_self_attention(qkv: Any, n_head: int, dropout_p: float = 0.0,
     top = at.max(axis=-2, keepdims=True, initial=-np.inf)
     if not np.isfinite(top).all():
         raise InvalidValueError(f"{op}: a dot product q.k overflows {dt} (a score is inf or "
-                                "NaN); scale qkv down.")
+                                "NaN); scale 'qkv' down.")
     at -= top                                                       # no overflow in exp
     np.exp(at, out=at)
     at /= np.matmul(_ones_row(T, dt), at)                           # A^T: columns sum to 1

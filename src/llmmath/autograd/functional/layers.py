@@ -89,8 +89,8 @@ def layer_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) 
     sq = np.multiply(xhat, xhat)                             # (x - mu)^2, later reused for y
     var = sum_last(sq) / c                                   # biased variance, (N, 1)
     if eps == 0.0 and not var.all():
-        raise InvalidValueError(f"{op}: a row of x is constant (variance 0) and eps = 0, so "
-                                "x̂ would be 0/0; use eps > 0.")
+        raise InvalidValueError(f"{op}: a row of argument 'x' is constant (variance 0) and "
+                                "'eps' = 0, so x̂ would be 0/0; use eps > 0.")
     rstd = var
     rstd += eps
     np.sqrt(rstd, out=rstd)
@@ -215,15 +215,15 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     x = tensor_argument(x, "x", op)
     w = tensor_argument(weight, "weight", op)
     if w.ndim != 2 or x.ndim == 0 or x.shape[-1] != w.shape[1]:
-        raise ShapeError(f"{op}: x of shape {x.shape} needs weight of shape (out, "
-                         f"{x.shape[-1] if x.ndim else '?'}); got weight {w.shape}.")
+        raise ShapeError(f"{op}: 'x' of shape {x.shape} needs 'weight' of shape (out, "
+                         f"{x.shape[-1] if x.ndim else '?'}); got 'weight' {w.shape}.")
     out_f, in_f = w.shape
     b = None
     if bias is not None:
         b = tensor_argument(bias, "bias", op)
         if b.shape != (out_f,):
-            raise ShapeError(f"{op}: bias must have shape ({out_f},) for weight {w.shape}; "
-                             f"got {b.shape}.")
+            raise ShapeError(f"{op}: argument 'bias' must have shape ({out_f},) for weight "
+                             f"{w.shape}; got {b.shape}.")
     X2 = x.data.reshape(-1, in_f)                          # (N, in)
     Y = np.matmul(X2, w.data.T)                            # (N, out)
     if b is not None:
@@ -381,8 +381,8 @@ def masked_fill(x: Any, mask: Any, value: float) -> Tensor:
     try:
         m = np.broadcast_to(m, x.shape)
     except ValueError:
-        raise ShapeError(f"{op}: mask of shape {m.shape} does not broadcast to x of shape "
-                         f"{x.shape}.") from None
+        raise ShapeError(f"{op}: argument 'mask' of shape {m.shape} does not broadcast to 'x' "
+                         f"of shape {x.shape}.") from None
     value = check_float(value, "value", op, allow_inf=True)
     data = np.where(m, value, x.data).astype(x.dtype, copy=False)
     return Tensor.from_op(data, (x,), lambda g: (np.where(m, 0.0, g).astype(g.dtype,

@@ -20,15 +20,16 @@ from llmmath.errors import InvalidValueError, ShapeError
 __all__ = ["softmax", "log_softmax", "cross_entropy"]
 
 
-def _shifted(x: np.ndarray, ax: int, op: str) -> np.ndarray:
+def _shifted(x: np.ndarray, ax: int, op: str, name: str) -> np.ndarray:
     """x - max(x) along ``ax`` (the log-sum-exp shift), refusing slices with no finite max."""
     if x.shape[ax] == 0:
-        raise InvalidValueError(f"{op}: axis {ax} of shape {x.shape} is empty; a distribution "
-                                "needs at least one entry.")
+        raise InvalidValueError(f"{op}: argument '{name}' has an empty axis {ax} (shape "
+                                f"{x.shape}); a distribution needs at least one entry.")
     m = x.max(axis=ax, keepdims=True)
     if not np.isfinite(m).all():
         raise InvalidValueError(
-            f"{op}: a slice along axis {ax} has maximum {float(m[~np.isfinite(m)][0])} "
+            f"{op}: argument '{name}' has a slice along axis {ax} with maximum "
+            f"{float(m[~np.isfinite(m)][0])} "
             "(every entry -inf, or a +inf/NaN entry); expected finite logits or -inf masks "
             "with at least one finite entry per slice."
         )
@@ -84,7 +85,7 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
     x = tensor_argument(x, "x", "softmax", allow_inf="neg")
     ax = check_axis(axis, x.ndim, "axis", "softmax")
     last = ax == x.ndim - 1
-    s = _shifted(x.data, ax, "softmax")
+    s = _shifted(x.data, ax, "softmax", "x")
     np.exp(s, out=s)
     s /= sum_last(s) if last else s.sum(axis=ax, keepdims=True)
 
@@ -128,7 +129,7 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
     x = tensor_argument(x, "x", "log_softmax", allow_inf="neg")
     ax = check_axis(axis, x.ndim, "axis", "log_softmax")
     last = ax == x.ndim - 1
-    z = _shifted(x.data, ax, "log_softmax")
+    z = _shifted(x.data, ax, "log_softmax", "x")
     e = np.exp(z)
     z -= np.log(sum_last(e) if last else e.sum(axis=ax, keepdims=True))
 
@@ -206,15 +207,17 @@ def cross_entropy(logits: Any, targets: Any, ignore_index: int | None = None,
     tv = t if valid is None else t[valid]
     if tv.size and (tv.min() < 0 or tv.max() >= n_cls):
         bad = int(tv[(tv < 0) | (tv >= n_cls)][0])
-        raise InvalidValueError(f"{op}: target {bad} is outside [0, {n_cls}) (logits have "
-                                f"{n_cls} classes){'' if ignore_index is None else ' and is not ignore_index'}.")
+        raise InvalidValueError(f"{op}: argument 'targets': target {bad} is outside [0, "
+                                f"{n_cls}) (logits have {n_cls} classes)"
+                                f"{'' if ignore_index is None else ' and is not ignore_index'}.")
     n = t.size if valid is None else int(valid.sum())
     if red == "mean" and n == 0:
-        raise InvalidValueError(f"{op}: every target is ignored (ignore_index={ignore_index}); "
-                                "the mean over zero positions is undefined.")
+        raise InvalidValueError(f"{op}: every target is ignored (each entry of 'targets' equals "
+                                f"ignore_index={ignore_index}); the mean over zero positions is "
+                                "undefined.")
     t_safe = t if valid is None else np.where(valid, t, 0)
     rows = np.arange(t.size)
-    p = _shifted(x, 1, op)                       # z - max
+    p = _shifted(x, 1, op, "logits")             # z - max
     picked = p[rows, t_safe]                     # z_y - max
     np.exp(p, out=p)
     total = sum_last(p)
