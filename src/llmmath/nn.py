@@ -322,8 +322,9 @@ class CausalSelfAttention(Module):
         """y (B, T, C); with ``need_weights``, ``(y, weights)``, weights (B, nh, T, T) NumPy."""
         qkv = self.c_attn(x)                                          # (B, T, 3C)
         p = self.dropout if self.training else 0.0
+        need_weights = check_bool(need_weights, "need_weights", "CausalSelfAttention")
         attend = self._fused if self.fused else self._readable
-        y, weights = attend(qkv, p, check_bool(need_weights, "need_weights", "attention"))
+        y, weights = attend(qkv, p, need_weights)
         y = self.resid_dropout(self.c_proj(y))                        # (B, T, C)
         return (y, weights) if need_weights else y
 
