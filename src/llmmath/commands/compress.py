@@ -33,7 +33,7 @@ SPEC_HELP = ("uniform | ngram:N | ngram:N:adaptive | CKPT (a GPT checkpoint or i
              "mix:CKPT+ngram:N")
 
 REPORT_HELP = ("Instead of compressing, compare bits/char of the models (-m, repeatable; default "
-               "uniform, ngram:2, ngram:5, ngram:5:adaptive) with gzip -9, bz2 -9 and xz -9e on "
+               "uniform, ngram:2, ngram:5, ngram:6:adaptive) with gzip -9, bz2 -9 and xz -9e on "
                "FILE (default: the corpus's test plays); writes a table and a bar chart.")
 
 
@@ -242,7 +242,7 @@ def _report(file: Path | None, models: list[str], png: Path, chunk_size: int,
     table = Table(title=f"{escape(source)}: {rep.n_chars:,} characters, {rep.n_bytes:,} bytes",
                   caption="written = the whole file (header, chunks, checksums); cross-entropy "
                           "under the model's own probabilities; with model = file + model size "
-                          "(a corpus n-gram model is its training text at xz -9e)")
+                          "(a corpus n-gram model is its training text at bz2 -9)")
     for col in ("compressor", "bytes", "bits/char", "cross-entropy", "overhead", "model size",
                 "with model", "chars/s"):
         table.add_column(col, justify="left" if col == "compressor" else "right")

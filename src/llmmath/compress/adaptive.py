@@ -99,9 +99,9 @@ class OnlineNGram(CodingModel):
         V = self.n_symbols
         p = np.full(V, 1.0 / V)
         h, s.depth = s.history, 0
-        for k in range(min(self.order, len(h) + 1)):
+        for k in range(min(self.order, len(h) + 1)):       # context lengths 0, 1, ...
             entry = s.tables[k].get(h[len(h) - k:])
-            if entry is None:
+            if entry is None:                              # unseen: so is every longer one
                 break
             counts, n, t = entry
             d = self._discount(s, k)
@@ -140,7 +140,7 @@ class OnlineNGram(CodingModel):
             s.history = (h + c)[max(len(h) + 2 - self.order, 0):]
 
 
-def adaptive_ngram(base: NGramModel, order: int | None = None, *, lr: float = 0.02,
+def adaptive_ngram(base: NGramModel, order: int | None = None, *, lr: float = 0.005,
                    spec: str | None = None) -> GeometricMixture:
     """A fitted n-gram model that also learns the text it codes.
 
@@ -152,7 +152,18 @@ def adaptive_ngram(base: NGramModel, order: int | None = None, *, lr: float = 0.
     ----------
     base : NGramModel
     order : int, optional
-        The online model's order (default: ``base.order + 1``).
+        The online model's order (default: ``base.order + 2``).
+    lr : float
+        The mixer's step size.
+
+    Notes
+    -----
+    The defaults were chosen on texts no benchmark reports (the Apache 2.0, MPL
+    2.0 and GFDL 1.3 licences and 30,000 characters of the validation plays),
+    mean cross-entropy in bits/char: base order 6 with online order 8 and
+    ``lr = 0.005``: 1.937; online order 7: 1.940 (with ``lr = 0.02``: 1.976);
+    base 5, online 6: 1.986 (``lr = 0.02``: 2.017, ``lr = 0.05``: 2.176); base 7,
+    online 8: 1.926, for a model twice the size in memory and in the cache.
 
     Examples
     --------
@@ -160,7 +171,7 @@ def adaptive_ngram(base: NGramModel, order: int | None = None, *, lr: float = 0.
     >>> m.spec, m.alphabet
     ('ngram:3:adaptive', ' benort')
     """
-    order = base.order + 1 if order is None else order
+    order = min(base.order + 2, 32) if order is None else order
     online = OnlineNGram(base.alphabet, order)
     return GeometricMixture([base, online], lr=lr, init=[1.0, 0.0],
                             spec=spec or f"{base.spec}:adaptive",

@@ -23,7 +23,6 @@ measured by ``bench/bench_compress.py``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -141,12 +140,14 @@ def encode_streams(texts: list[str], model: CodingModel, coder: str = "range",
     index = {c: i for i, c in enumerate(model.alphabet)}
     esc = len(model.alphabet)
     t_of = [0] * len(texts)
-    bits = {"model": 0.0, "ideal": 0.0, "escapes": 0}
+    probs: list[float] = []       # the model's probability of each coded symbol
+    freqs_used: list[int] = []    # and its frequency (summed as code lengths at the end)
+    n_escapes = [0]
 
     def code(s: int, symbol: int, p: float, f: int, freqs: np.ndarray) -> None:
         encoders[s].encode(symbol, freqs)
-        bits["model"] -= math.log2(p) if p > 0 else -math.inf
-        bits["ideal"] -= math.log2(f / TOTAL)
+        probs.append(p)
+        freqs_used.append(f)
 
     def step(s: int, P: np.ndarray, F: np.ndarray) -> str:
         c = texts[s][t_of[s]]
@@ -154,7 +155,7 @@ def encode_streams(texts: list[str], model: CodingModel, coder: str = "range",
         x = index.get(c, esc)
         code(s, x, float(P[x]), int(F[x]), F)
         if x == esc:
-            bits["escapes"] += 1
+            n_escapes[0] += 1
             table = escapes[s]
             w = table.weights()
             j = table.chars.index(c) if c in table.chars else len(table.chars)
@@ -169,8 +170,11 @@ def encode_streams(texts: list[str], model: CodingModel, coder: str = "range",
         return c
 
     _lockstep(model, [len(t) for t in texts], step, progress)
-    return Coded([e.finish() for e in encoders], [len(t) for t in texts], bits["model"],
-                 bits["ideal"], bits["escapes"])
+    with np.errstate(divide="ignore"):                # a probability of 0 costs inf bits
+        model_bits = float(-np.log2(np.array(probs, dtype=np.float64)).sum())
+    ideal_bits = float(-np.log2(np.array(freqs_used, dtype=np.float64) / TOTAL).sum())
+    return Coded([e.finish() for e in encoders], [len(t) for t in texts], model_bits,
+                 ideal_bits, n_escapes[0])
 
 
 def decode_streams(chunks: list[bytes], lengths: list[int], model: CodingModel,

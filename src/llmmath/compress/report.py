@@ -5,7 +5,7 @@ writes, its cross-entropy on the same text (the bits the coder aims at; the
 difference is the coder's overhead, the header and the chunking), and the
 size of the model itself, so that a size "counting the model", as the Hutter
 prize counts it, can be compared. A corpus n-gram model is rebuilt from its
-training text, so its size is that text at ``xz -9e``; a GPT's is its
+training text, so its size is that text at ``bz2 -9``; a GPT's is its
 parameters; the uniform model's is its alphabet. ``gzip -9``, ``bz2 -9`` and
 ``xz -9e`` (``lzma`` preset ``9 | PRESET_EXTREME``) compress the same UTF-8
 bytes; their "model" is their program, which is not counted.
@@ -21,14 +21,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from llmmath.compress import decompress, encode, load_model
+from llmmath.compress import DEFAULT_SPEC, decompress, encode, load_model
 from llmmath.compress.codec import CHUNK_SIZE
 
 __all__ = ["ReportRow", "Report", "classical_sizes", "compression_report", "plot_report",
            "DEFAULT_MODELS"]
 
 #: The models ``llmmath compress --report`` compares when none are named.
-DEFAULT_MODELS = ("uniform", "ngram:2", "ngram:5", "ngram:5:adaptive")
+DEFAULT_MODELS = ("uniform", "ngram:2", "ngram:5", DEFAULT_SPEC)
 
 
 @dataclass(frozen=True)
