@@ -54,6 +54,7 @@ def _record(e) -> dict[str, Any]:
         "id": c.id,
         "file": c.file,
         "locator": c.locator,
+        "page": c.page.strip("“”"),
         "source": c.source,
         "stated": c.stated,
         "correct": c.correct,
@@ -94,7 +95,7 @@ def _show(console, e) -> None:
 
     c = e.claim
     lines = [
-        f"[bold]{c.id}[/bold]  ({escape(c.source)})",
+        f"[bold]{c.id}[/bold]  ({escape(c.cited)}; page {c.file})",
         f"stated:      {escape(c.stated)}",
         f"recorded:    {c.status}",
         f"computed:    {e.computed_status}",
@@ -120,15 +121,15 @@ def _tables(console, evaluations, summary, list_all: bool) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from llmmath.ledger import SYLLABUS_FILES
+    from llmmath.ledger import SYLLABUS_TITLES
 
     t = Table(title="The claims ledger", show_footer=True)
-    t.add_column("file", footer="total")
+    t.add_column("syllabus page", footer="total")
     keys = ("verified", "erratum", "unverifiable", "failing")
     for k in keys:
         t.add_column(k, justify="right", footer=str(summary["total"][k]))
     for f, counts in summary["by_file"].items():
-        t.add_row(SYLLABUS_FILES[f], *(str(counts[k]) for k in keys))
+        t.add_row(f"{f} {escape(SYLLABUS_TITLES[f])}", *(str(counts[k]) for k in keys))
     console.print(t)
 
     rows = evaluations if list_all else [e for e in evaluations if e.claim.status == "erratum"]
@@ -161,7 +162,8 @@ def register(app: typer.Typer) -> None:
                                  help="Explain one claim: its code, values and status."),
         as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
         file: str = typer.Option(None, "--file", metavar="NNN",
-                                 help="Only the claims of one syllabus page (000 to 004)."),
+                                 help="Only the claims of one syllabus page (000 to 004; "
+                                      "`llmmath verify` lists them by subject)."),
         list_all: bool = typer.Option(False, "--list", help="One row per claim."),
     ) -> None:
         """Check every number the course states, against independent references."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 from llmmath.ledger.core import (
     STATUSES,
     SYLLABUS_FILES,
+    SYLLABUS_TITLES,
     Claim,
     Evaluation,
     claims,
@@ -35,6 +36,7 @@ from llmmath.ledger.core import (
 __all__ = [
     "STATUSES",
     "SYLLABUS_FILES",
+    "SYLLABUS_TITLES",
     "Claim",
     "Evaluation",
     "claims",

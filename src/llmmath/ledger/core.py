@@ -34,6 +34,7 @@ from llmmath.errors import InvalidTypeError, InvalidValueError
 __all__ = [
     "STATUSES",
     "SYLLABUS_FILES",
+    "SYLLABUS_TITLES",
     "REFERENCE_PACKAGES",
     "Claim",
     "Evaluation",
@@ -58,6 +59,17 @@ SYLLABUS_FILES = {
     "002": "002_9d9b53e1f0c05a0e.txt",
     "003": "003_437b9f542ed3b60d.txt",
     "004": "004_ecbfb1364e8bbb09.txt",
+}
+
+# What each page is about: the name a learner sees (in `llmmath verify`, on the
+# claim badges of the lessons, on the course home), since the files are named
+# by a hash of their address.
+SYLLABUS_TITLES = {
+    "000": "Why maths matters for LLMs",
+    "001": "The four pillars",
+    "002": "Prerequisites: maths, Python and core ML",
+    "003": "Mathematical foundations, a reference",
+    "004": "Essential mathematics for LLMs",
 }
 
 # The test extras the reference computations import, with the import name.
@@ -130,6 +142,16 @@ class Claim:
     def source(self) -> str:
         """The syllabus file and the section, e.g. ``001_c56….txt § Perplexity``."""
         return f"{SYLLABUS_FILES[self.file]} § {self.locator}"
+
+    @property
+    def page(self) -> str:
+        """The page by its subject: ``“The four pillars”``."""
+        return f"“{SYLLABUS_TITLES[self.file]}”"
+
+    @property
+    def cited(self) -> str:
+        """The page by its subject and the section, e.g. ``“The four pillars” § Perplexity``."""
+        return f"{self.page} § {self.locator}"
 
     @property
     def checkable(self) -> bool:
@@ -404,7 +426,8 @@ def claims_markdown() -> str:
         "and run it with `llmmath verify --show ID`.",
     ]
     for prefix, name in SYLLABUS_FILES.items():
-        lines += ["", f"## {prefix}: `{name}`", "", "| id | status | stated |", "|---|---|---|"]
+        lines += ["", f"## {prefix}: {SYLLABUS_TITLES[prefix]} (`{name}`)", "",
+                  "| id | status | stated |", "|---|---|---|"]
         for c in claims(prefix):
             stated = c.stated.replace("|", "\\|")
             lines.append(f"| `{c.id}` | {c.status} | {stated} |")
