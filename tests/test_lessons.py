@@ -1,10 +1,12 @@
 """The lesson harness: every notebook in ``llmmath.lessons.LESSONS``.
 
-For each lesson, one subprocess (run once, shared by the four tests below):
+For each lesson, one subprocess (run once, shared by the five tests below):
 
 1. loads the notebook and runs it top to bottom headless (``app.run()``, with
    NumPy's RuntimeWarnings turned into errors), timing the run;
-2. runs pytest on the notebook itself, which collects its ``test_`` cells.
+2. runs pytest on the notebook itself, which collects its ``test_`` cells;
+3. checks every figure it shows with ``kit.layout_problems`` (no text cut
+   off at the edge, no panel's labels over another panel).
 
 A single ``marimo check --strict --format json`` call covers all lessons.
 Run times go to ``artifacts/lesson_times/<name>.json`` and are printed; they
@@ -16,6 +18,7 @@ Also here: unit tests of the shared helpers in ``llmmath.lessons._kit``.
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import os
@@ -37,8 +40,18 @@ RUN_TIMEOUT_S = 300  # a hung notebook fails instead of stalling the suite
 DRIVER = r"""
 import importlib.util, json, os, sys, time, traceback, warnings
 path, name, result_path = sys.argv[1:4]
-result = {"name": name, "run_error": None, "load_s": None, "run_s": None}
+result = {"name": name, "run_error": None, "load_s": None, "run_s": None, "layout": []}
 t0 = time.perf_counter()
+# every figure the lesson shows is checked against its fixed layout
+from llmmath.lessons import _kit
+_show = _kit.show
+def _checked_show(fig, alt="figure"):
+    shown = _show(fig, alt)
+    problems = _kit.layout_problems(fig)
+    if problems:
+        result["layout"].append({"figure": alt, "problems": problems})
+    return shown
+_kit.show = _checked_show
 try:
     spec = importlib.util.spec_from_file_location(f"_lesson_run_{name}", path)
     module = importlib.util.module_from_spec(spec)
@@ -172,6 +185,63 @@ def test_lesson_runs_headless(lesson: Lesson) -> None:
 
 
 @pytest.mark.parametrize("lesson", _params())
+def test_lesson_figures_fit(lesson: Lesson) -> None:
+    """Figures sit at fixed margins: no text may fall off the canvas or onto a neighbour."""
+    _require_file(lesson)
+    result = _run(lesson.name)
+    assert result["run_error"] is None, result["run_error"]
+    assert not result["layout"], f"{lesson.name}: figures that do not fit:\n" + "\n".join(
+        f"  {f['figure']}: {'; '.join(f['problems'])}" for f in result["layout"])
+
+
+@pytest.mark.parametrize("lesson", _params())
+def test_lesson_reads_controls_through_kit_value(lesson: Lesson) -> None:
+    """A control's value comes from the browser: every cell reads it via ``kit.value``.
+
+    ``kit.value`` holds it to the control's range (a posted depth of 100000 on a
+    slider that stops at 30 computes with 30); a bare ``control.value`` would not.
+    """
+    _require_file(lesson)
+    tree = ast.parse(lesson.path.read_text(encoding="utf-8"))
+    controls = {target.id for node in ast.walk(tree) if isinstance(node, ast.Assign)
+                and _is_ui_call(node.value) for target in node.targets
+                if isinstance(target, ast.Name)}
+    bare = [f"line {node.lineno}: {node.value.id}.value" for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and node.attr == "value"
+            and isinstance(node.value, ast.Name) and node.value.id in controls]
+    assert not bare, f"{lesson.name} reads controls without kit.value: {bare}"
+
+
+def _is_ui_call(node: ast.AST) -> bool:
+    """``mo.ui.<anything>(...)``."""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and isinstance(node.func.value, ast.Attribute) and node.func.value.attr == "ui")
+
+
+@pytest.mark.parametrize("lesson", _params())
+def test_lesson_names_the_code_it_teaches(lesson: Lesson) -> None:
+    """``teaches`` lists library code the lesson uses, each with a source page and anchor."""
+    from llmmath.source_view import locate, render
+
+    assert lesson.teaches, f"{lesson.name}: Lesson.teaches is empty"
+    tree = ast.parse(lesson.path.read_text(encoding="utf-8"))
+    used = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)}
+    used |= {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    used |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+             for alias in node.names}
+    used |= {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    for dotted in lesson.teaches:
+        rel, anchor = locate(dotted)
+        assert dotted in used or dotted.rsplit(".", 1)[-1] in used, \
+            f"{lesson.name} never uses {dotted}"
+        assert rel.startswith("llmmath/") and rel.endswith(".py"), rel
+        page = render(rel)
+        assert page is not None, rel
+        if anchor is not None:
+            assert f'id="{anchor}"' in page, (dotted, anchor)
+
+
+@pytest.mark.parametrize("lesson", _params())
 def test_lesson_passes_marimo_check(lesson: Lesson) -> None:
     _require_file(lesson)
     code, issues, output = _check_all()
@@ -290,3 +360,96 @@ def test_kit_figure_renders_png() -> None:
     kit.heatmap(ax, np.eye(2), ["a", "b"], ["a", "b"])
     html = kit.show(fig, alt="test").text
     assert "data:image/png;base64," in html and "width: 300px" in html
+
+
+def test_kit_header_links_the_code_it_teaches(monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmmath.lessons import _kit as kit
+    from llmmath.lessons import get_lesson
+    from llmmath.source_view import source_href
+
+    monkeypatch.delenv(kit.LINKS_ENV, raising=False)
+    lesson = get_lesson("sampling")
+    text = kit.header("sampling").text
+    for dotted in lesson.teaches:
+        assert f'href="{source_href(dotted)}"' in text, dotted
+    assert 'href="/source/llmmath/prob/' in text and "#softmax" in text
+    monkeypatch.setenv(kit.LINKS_ENV, "export")     # no server behind an exported page
+    exported = kit.header("sampling").text
+    assert "/source/" not in exported and "prob.softmax" in exported
+
+
+def test_kit_value_holds_controls_to_their_range() -> None:
+    """Values as a browser could send them, through the method marimo calls with them."""
+    import marimo as mo
+
+    from llmmath.lessons import _kit as kit
+
+    depth = mo.ui.slider(start=2, stop=30, step=1, value=12)
+    for sent, held in ((100000, 30), (-7, 2), (1e300, 30), (17, 17)):
+        depth._update(sent)         # what marimo does with a value from the frontend
+        assert kit.value(depth) == held, sent
+    tau = mo.ui.slider(0.0, 2.0, step=0.05, value=1.0)
+    for sent, held in ((-1e9, 0.0), (float("inf"), 2.0), (float("nan"), 0.0)):
+        tau._update(sent)
+        assert kit.value(tau) == held, sent
+    tau._update(1.25)
+    assert kit.value(tau) == 1.25  # in range: unchanged, not snapped
+    stepped = mo.ui.slider(steps=[1, 10, 100], value=10)
+    stepped._update(2)             # the frontend sends an index into the steps
+    assert kit.value(stepped) == 100
+    switch = mo.ui.switch(value=False)
+    for sent in ("yes", 1, [True], True):
+        switch._update(sent)
+        assert kit.value(switch) is (sent is True)
+    box = mo.ui.checkbox(value=False)
+    box._update("on")
+    assert kit.value(box) is False
+    choice = mo.ui.dropdown({"a": 1, "b": 2}, value="a")
+    choice._update(["b"])
+    assert kit.value(choice) == 2
+    sliders = mo.ui.array([mo.ui.slider(-4.0, 4.0, step=0.1, value=0.0) for _ in range(3)])
+    sliders[1]._update(99.0)
+    assert kit.value(sliders) == [0.0, 4.0, 0.0]
+    with pytest.raises(TypeError, match="no bounds known"):
+        kit.value(mo.ui.text())
+
+
+def test_kit_layout_problems_finds_what_does_not_fit() -> None:
+    from llmmath.lessons import _kit as kit
+
+    fig, ax = kit.figure(size=(3.0, 2.0))
+    ax.set_yticks([0.0, 1.0], labels=["a very long tick label", "another long label"])
+    kit.show(fig)
+    problems = kit.layout_problems(fig)
+    assert problems and "left" in problems[0], problems
+    fig, (a, b) = kit.figure(1, 2, size=(6.0, 2.5), margins={"wspace": 0.05})
+    b.set_ylabel("a label that needs room")
+    b.set_yticks([0.0, 1.0], labels=["1000000", "2000000"])
+    assert any("runs into" in p for p in kit.layout_problems(fig))
+    fig, ax = kit.figure(size=(3.0, 2.0))
+    ax.set_title("short")
+    assert kit.layout_problems(fig) == []
+    with pytest.raises(ValueError, match="unknown margins"):
+        kit.figure(margins={"outer": 1.0})
+    with pytest.raises(ValueError, match="no room"):
+        kit.figure(size=(1.0, 1.0), margins={"left": 0.9})
+
+
+def test_kit_has_no_private_matplotlib_calls() -> None:
+    """The layout is fixed: no private attribute of another library is touched."""
+    from llmmath.lessons import _kit as kit
+
+    tree = ast.parse(Path(kit.__file__).read_text(encoding="utf-8"))
+    private = [f"line {n.lineno}: .{n.attr}" for n in ast.walk(tree)
+               if isinstance(n, ast.Attribute) and n.attr.startswith("_")
+               and not n.attr.startswith("__")]
+    assert not private, private
+
+
+def test_kit_claim_badge_names_the_page_by_subject() -> None:
+    from llmmath.ledger import SYLLABUS_FILES, SYLLABUS_TITLES
+    from llmmath.lessons import _kit as kit
+
+    text = kit.claim_badge("001-attention-worked-example").text
+    assert SYLLABUS_TITLES["001"] in text
+    assert SYLLABUS_FILES["001"] not in text and SYLLABUS_FILES["001"][4:12] not in text

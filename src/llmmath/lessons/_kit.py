@@ -25,9 +25,6 @@ import html
 import io
 import math
 import os
-import sys
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "LINKS_ENV",
+    "MARGINS",
     "STYLE",
     "check_yourself",
     "claim_badge",
@@ -53,11 +51,14 @@ __all__ = [
     "heatmap",
     "home_href",
     "latex_matrix",
+    "layout_problems",
     "lesson_href",
     "matrix_table",
     "pct",
     "sci",
     "show",
+    "teaches_html",
+    "value",
 ]
 
 LINKS_ENV = "LLMMATH_COURSE_LINKS"  # "export" for static HTML files, else served pages
@@ -114,14 +115,40 @@ def _nav_line(name: str) -> str:
     return " &nbsp;·&nbsp; ".join(parts)
 
 
-def header(name: str) -> mo.Html:
-    """The top of lesson ``name``: navigation, number, pillar, title, summary."""
+def teaches_html(name: str) -> str:
+    """The library code lesson ``name`` teaches, one link per name to its source.
+
+    Served pages link to the course server's source view (a new tab, so the
+    lesson keeps its state); exported pages, which have no server, name the
+    code without links.
+    """
+    from llmmath.source_view import source_href
+
     lesson = get_lesson(name)
+    if not lesson.teaches:
+        return ""
+    items = []
+    for dotted in lesson.teaches:
+        label = html.escape(dotted.removeprefix("llmmath."))
+        if _export_links():
+            items.append(f"<code>{label}</code>")
+        else:
+            items.append(f'<a href="{html.escape(source_href(dotted))}" target="_blank" '
+                         f'rel="noopener" data-teaches="{html.escape(dotted)}"><code>{label}'
+                         f"</code></a>")
+    return "The code behind this lesson: " + " · ".join(items)
+
+
+def header(name: str) -> mo.Html:
+    """The top of lesson ``name``: navigation, number, pillar, title, summary, its code."""
+    lesson = get_lesson(name)
+    code = teaches_html(name)
     return mo.md(
         f"{_nav_line(name)}\n\n"
         f"<small>Lesson {lesson.number} of {len(LESSONS)} · {lesson.pillar}</small>\n\n"
         f"# {html.escape(lesson.title)}\n\n"
         f"<em>{html.escape(lesson.summary)}</em>"  # summaries hold _ and *: no Markdown
+        + (f"\n\n<small>{code}</small>" if code else "")
     )
 
 
@@ -178,7 +205,7 @@ def claim_badge(claim_id: str) -> mo.Html:
     Reads ``llmmath.ledger.get_claim(claim_id)``. A verified claim shows as a
     green badge; an erratum shows what the syllabus states, the correct value
     and why; an unverifiable claim says so. The source line names the syllabus
-    page (numbered from 1, in the order of its files) and the section.
+    page by its subject (``“The four pillars”``) and the section.
 
     Raises
     ------
@@ -200,15 +227,64 @@ def claim_badge(claim_id: str) -> mo.Html:
             f"expected one of {sorted(_BADGE)}."
         )
     kind, label = _BADGE[claim.status]
-    page = int(claim.file) + 1 if str(claim.file).isdigit() else claim.file
     lines = [f"**{label}** · the syllabus states: {_plain(claim.stated)}"]
     if claim.status == "erratum" and claim.correct:
         lines += ["", f"**Correct:** {_plain(claim.correct)}"]
-    details = f"claim `{claim.id}` · syllabus page {page}, § {_plain(claim.locator)}"
+    details = f"claim `{claim.id}` · syllabus page {_plain(claim.cited)}"
     if claim.explanation:
         details += f" · {_plain(claim.explanation)}"
     lines += ["", f"<small>{details}</small>"]
     return mo.callout(mo.md("\n".join(lines)), kind=kind)
+
+
+# ----------------------------------------------------------------- controls
+
+def value(control: Any) -> Any:
+    """The value of a marimo control, held to the values the control offers.
+
+    A control's value arrives from the browser, and a browser sends whatever
+    it is told to: a hand-written request can set a slider that stops at 30
+    to 100000. Every lesson cell reads its controls through this function,
+    never through ``control.value``, so that no cell ever computes with a
+    value its control does not offer:
+
+    - a slider with ``start``/``stop``: the value clamped to ``[start, stop]``
+      (a value that is not a number becomes ``start``);
+    - a slider with ``steps``: the value if it is one of the steps, else the
+      nearest step;
+    - a switch or a checkbox: ``True`` only for ``True``;
+    - a dropdown: the value if it is one of the options, else the first option;
+    - an array of controls: the list of its elements' values, each held so.
+
+    >>> import marimo as mo
+    >>> depth = mo.ui.slider(start=2, stop=30, step=1, value=12)
+    >>> value(depth)
+    12
+    """
+    ui = mo.ui
+    if isinstance(control, ui.array):
+        return [value(element) for element in control]
+    v = control.value
+    if isinstance(control, ui.slider):
+        number = isinstance(v, (int, float, np.integer, np.floating)) and \
+            not isinstance(v, (bool, np.bool_)) and not math.isnan(v)
+        if control.steps:
+            steps = list(control.steps)
+            if number and v in steps:
+                return v
+            return min(steps, key=lambda s: abs(s - v)) if number else steps[0]
+        if not number:
+            return control.start
+        return min(max(v, control.start), control.stop)
+    if isinstance(control, (ui.switch, ui.checkbox)):
+        return v is True
+    if isinstance(control, ui.dropdown):
+        options = list(control.options.values())
+        if any(v is option or (type(v) is type(option) and v == option) for option in options):
+            return v
+        return options[0] if options else None
+    raise TypeError(f"value: no bounds known for a {type(control).__name__} control; "
+                    f"expected a marimo slider, switch, checkbox, dropdown or array.")
 
 
 # ------------------------------------------------------------------ numbers
@@ -307,24 +383,62 @@ def latex_matrix(a: Any, digits: int = 3) -> str:
 
 # ------------------------------------------------------------------ figures
 
+# Margins in inches, the same on every figure: room for tick labels and an axis
+# label on the left and at the bottom, for a title at the top, and between
+# panels for the next panel's tick labels and axis label. A fixed layout costs
+# nothing at draw time (an automatic one, matplotlib's constrained layout,
+# costs about as much as the drawing itself, on every slider move). A figure
+# that needs more room (a colour bar, a legend outside the axes, long tick
+# labels) asks for it: ``kit.figure(margins={"right": 0.9})``.
+MARGINS: dict[str, float] = {"left": 0.72, "right": 0.2, "bottom": 0.52, "top": 0.34,
+                             "wspace": 0.78, "hspace": 0.66}
+
+
+def _subplot_params(size: tuple[float, float], nrows: int, ncols: int,
+                    margins: dict[str, float]) -> dict[str, float]:
+    """``MARGINS``-style inches as the fractions ``Figure.subplots_adjust`` takes.
+
+    ``wspace`` and ``hspace`` are fractions of the average panel width and height.
+
+    >>> p = _subplot_params((5.0, 4.0), 1, 2, dict(MARGINS, left=0.5, right=0.5, wspace=1.0))
+    >>> p["left"], p["right"], p["wspace"]     # two panels of 1.5 in, 1 in apart
+    (0.1, 0.9, 0.6666666666666666)
+    """
+    unknown = set(margins) - set(MARGINS)
+    if unknown:
+        raise ValueError(f"figure: unknown margins {sorted(unknown)}; expected some of "
+                         f"{sorted(MARGINS)}.")
+    width, height = size
+    inner_w = width - margins["left"] - margins["right"] - (ncols - 1) * margins["wspace"]
+    inner_h = height - margins["bottom"] - margins["top"] - (nrows - 1) * margins["hspace"]
+    if inner_w <= 0 or inner_h <= 0:
+        raise ValueError(f"figure: margins {margins} leave no room for {nrows} x {ncols} "
+                         f"panels in a {width} x {height} inch figure.")
+    return {"left": margins["left"] / width, "right": 1.0 - margins["right"] / width,
+            "bottom": margins["bottom"] / height, "top": 1.0 - margins["top"] / height,
+            "wspace": margins["wspace"] / (inner_w / ncols),
+            "hspace": margins["hspace"] / (inner_h / nrows)}
+
+
 def figure(nrows: int = 1, ncols: int = 1, size: tuple[float, float] = _FIG_SIZE,
-           **kwargs: Any) -> tuple[Figure, Any]:
+           margins: dict[str, float] | None = None, **kwargs: Any) -> tuple[Figure, Any]:
     """A new figure in the course style and its axes: ``fig, ax = kit.figure()``.
 
     Built without pyplot (no global figure registry, nothing to close), so a
-    lesson that redraws on every slider move does not leak memory. The figure
-    remembers where it was made, so that :func:`show` can reuse the layout of
-    the previous drawing made there.
+    lesson that redraws on every slider move does not leak memory. The panels
+    sit at fixed margins (:data:`MARGINS`, in inches; ``margins`` overrides
+    some of them), so a redraw spends no time on layout and the panels do not
+    jump when a title or a tick label changes. Other keyword arguments go to
+    :meth:`matplotlib.figure.Figure.subplots` (``width_ratios``, ``sharey``...).
     """
     import matplotlib as mpl
     from matplotlib.figure import Figure
 
+    params = _subplot_params(tuple(size), nrows, ncols, {**MARGINS, **(margins or {})})
     with mpl.rc_context(STYLE):
-        fig = Figure(figsize=size, layout="constrained")
+        fig = Figure(figsize=size)
+        fig.subplots_adjust(**params)
         axes = fig.subplots(nrows, ncols, **kwargs)
-    caller = sys._getframe(1)
-    fig._llmmath_slot = (caller.f_code.co_filename, caller.f_lineno, tuple(size), nrows,
-                         ncols, repr(sorted(kwargs.items())))
     return fig, axes
 
 
@@ -349,175 +463,61 @@ def heatmap(ax: Axes, m: Any, row_labels: Sequence[str], col_labels: Sequence[st
     return image
 
 
-# Laying a figure out (matplotlib's constrained layout) costs about as much as
-# drawing it. A lesson redraws the same figure on every slider move, and most
-# moves leave every piece of text that the layout depends on unchanged: then the
-# axes can go exactly where the last layout put them. The cache maps a figure's
-# place of creation to the axes positions of its last layout and the text
-# signature measured at those positions.
-_LAYOUTS: OrderedDict[tuple, tuple[list, tuple]] = OrderedDict()
-_LAYOUTS_LOCK = threading.Lock()
-_LAYOUTS_MAX = 256
+def layout_problems(fig: Figure, tolerance: float = 1.0) -> list[str]:
+    """What of ``fig``'s drawing does not fit its fixed layout (empty when all fits).
 
-
-def _text_key(text: Any) -> Any:
-    """What of a title or axis label matters to the layout: its thickness only.
-
-    The layout ignores the length of titles and axis labels (matplotlib
-    collapses it), so plain one-line texts of one size are interchangeable;
-    mathtext and multi-line texts are compared in full.
+    Two faults are reported: a piece of text that sticks out of the canvas (cut off in the
+    picture), and a panel whose labels, ticks or title run into the plotting
+    area of another panel. ``tolerance`` is in pixels. The lesson tests run it
+    on every figure a lesson shows.
     """
-    content = text.get_text() if text.get_visible() else ""
-    if not content:
-        return None
-    if "$" in content or "\n" in content:
-        return content, text.get_fontsize()
-    return text.get_fontsize(), text.get_rotation()
+    fig.draw_without_rendering()  # text extents at the figure's own dpi
+    canvas = fig.bbox
+    problems = []
+    visible = [ax for ax in fig.axes if ax.get_visible()]
 
+    def outside(box: Any) -> str | None:
+        by = {"left": canvas.x0 - box.x0, "bottom": canvas.y0 - box.y0,
+              "right": box.x1 - canvas.x1, "top": box.y1 - canvas.y1}
+        cut = {side: round(px) for side, px in by.items() if px > tolerance}
+        return ", ".join(f"{px} px on the {side}" for side, px in cut.items()) or None
 
-def _layout_signature(fig: Figure) -> tuple:
-    """Every text of ``fig`` whose size the layout depends on, at the current positions.
-
-    Tick labels are compared exactly (their widths set the margins); titles and
-    axis labels by :func:`_text_key`; a legend anchored outside its axes by its
-    texts. Texts drawn inside the axes (heatmap values, annotations) do not
-    move the layout and are left out.
-    """
-    parts: list[Any] = [tuple(fig.get_size_inches())]
-    for ax in fig.axes:
-        ax.apply_aspect()
-        axis_parts: list[Any] = []
-        for axis in (ax.xaxis, ax.yaxis):
-            if not (ax.axison and axis.get_visible()):
-                axis_parts.append(None)
-                continue
-            ticks = axis._update_ticks()  # the ticks that will be drawn, at this size
-            labels = tuple(
-                (t.label1.get_text() if t.label1.get_visible() else None,
-                 t.label2.get_text() if t.label2.get_visible() else None)
-                for t in ticks)
-            style = (ticks[0].label1.get_fontsize(), ticks[0].label1.get_rotation()) \
-                if ticks else None
-            axis_parts.append((labels, style, _text_key(axis.label),
-                               axis.get_offset_text().get_text(), axis.get_label_position()))
-        titles = tuple(_text_key(t) for t in (ax.title, ax._left_title, ax._right_title))
-        legend = ax.get_legend()
-        outside = None
-        if legend is not None and legend.get_bbox_to_anchor() is not ax.bbox:
-            outside = tuple(t.get_text() for t in legend.get_texts())
-        parts.append((ax.get_label(), ax.get_visible(), str(ax.get_aspect()),
-                      tuple(axis_parts), titles, outside, _stray_texts(ax)))
-    parts.append(tuple(t.get_text() for t in fig.texts))
-    parts.append(len(fig.legends))
-    return tuple(parts)
-
-
-def _stray_texts(ax: Axes) -> tuple:
-    """Texts that may lie outside the axes (they can widen the layout): their content.
-
-    A text placed in data coordinates inside the axes limits, or in axes
-    coordinates inside the unit square, cannot move the layout.
-    """
-    from matplotlib.text import Annotation
-
-    (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
-    stray = []
-    for text in ax.texts:
-        if not text.get_visible():
+    for i, ax in enumerate(visible):
+        box = ax.get_tightbbox()   # the panel with its ticks, labels, title, legend, texts
+        if box is not None and (where := outside(box)):
+            problems.append(f"panel {i} ({ax.get_title() or 'untitled'}) sticks out of "
+                            f"the figure: {where}")
+    for artist in [*fig.texts, *fig.legends]:
+        if artist.get_visible() and (where := outside(artist.get_window_extent())):
+            problems.append(f"{type(artist).__name__} of the figure sticks out: {where}")
+    for i, ax in enumerate(visible):
+        decorated = ax.get_tightbbox()
+        if decorated is None:
             continue
-        if isinstance(text, Annotation):
-            coords = text.anncoords if isinstance(text.anncoords, str) else None
-            (x, y), inside = text.xyann, None
-        else:
-            transform = text.get_transform()
-            coords = "data" if transform == ax.transData else \
-                "axes fraction" if transform == ax.transAxes else None
-            (x, y), inside = text.get_position(), None
-        if coords == "data":
-            inside = x0 <= x <= x1 and y0 <= y <= y1
-        elif coords == "axes fraction":
-            inside = 0 <= x <= 1 and 0 <= y <= 1
-        if not inside:
-            stray.append((text.get_text(), coords, x, y))
-    return tuple(stray)
-
-
-def _positions(fig: Figure) -> list:
-    return [ax.get_position(original=True).frozen() for ax in fig.axes]
-
-
-def _place(fig: Figure) -> tuple | None:
-    """Put the axes where the last layout made at the same place put them, if it fits.
-
-    Returns the cache key when ``fig`` still needs its layout computed (the key
-    then receives the result), ``None`` when no layout is needed or possible.
-    """
-    from matplotlib.layout_engine import ConstrainedLayoutEngine
-
-    slot = getattr(fig, "_llmmath_slot", None)
-    if slot is None or not isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine):
-        return None
-    with _LAYOUTS_LOCK:
-        last = _LAYOUTS.get(slot)
-    if last is not None and len(last[0]) == len(fig.axes):
-        defaults = _positions(fig)
-        in_layout = [ax.get_in_layout() for ax in fig.axes]
-        _move(fig, last[0], in_layout)
-        if _layout_signature(fig) == last[1]:
-            fig.set_layout_engine(None)        # the texts are those the layout was made for
-            return None
-        _move(fig, defaults, in_layout)        # back to the grid: the layout starts afresh
-    return slot
-
-
-def _move(fig: Figure, positions: list, in_layout: list[bool]) -> None:
-    for ax, pos, flag in zip(fig.axes, positions, in_layout, strict=True):
-        ax.set_position(pos)
-        ax.set_in_layout(flag)                 # set_position takes the axes out of the layout
-
-
-def _remember(slot: tuple, fig: Figure) -> None:
-    entry = (_positions(fig), _layout_signature(fig))
-    with _LAYOUTS_LOCK:
-        _LAYOUTS[slot] = entry
-        _LAYOUTS.move_to_end(slot)
-        while len(_LAYOUTS) > _LAYOUTS_MAX:
-            _LAYOUTS.popitem(last=False)
+        for j, other in enumerate(visible):
+            if i == j or not other.axison:
+                continue
+            area = other.get_window_extent()
+            overlap = decorated.intersection(decorated, area)
+            if overlap is not None and min(overlap.width, overlap.height) > tolerance:
+                problems.append(f"panel {i} ({ax.get_title() or 'untitled'}) runs into "
+                                f"panel {j} ({other.get_title() or 'untitled'})")
+    return problems
 
 
 def show(fig: Figure, alt: str = "figure") -> mo.Html:
     """Render ``fig`` as a sharp PNG at its natural size (shrinks on narrow screens).
 
-    A figure made by :func:`figure` reuses the layout of the previous figure
-    made at the same place when all the text the layout depends on is the same
-    (see :func:`_layout_signature`); otherwise matplotlib lays it out afresh.
-    The image is the same either way, pixel for pixel.
-
-    >>> def draw(tau):
-    ...     fig, ax = figure(size=(3.0, 2.0))
-    ...     ax.plot(np.linspace(0.0, 1.0, 9) * tau)
-    ...     ax.set_ylim(0.0, 2.0)
-    ...     ax.set_title(f"τ = {tau}")
-    ...     return fig
-    >>> first = draw(1.0); _ = show(first)
-    >>> second = draw(1.5); _ = show(second)   # same ticks, a title of the same size
-    >>> type(first.get_layout_engine()).__name__, second.get_layout_engine()
-    ('ConstrainedLayoutEngine', None)
+    >>> fig, ax = figure(size=(3.0, 2.0))
+    >>> _ = ax.plot([0.0, 1.0, 2.0], [1.0, 0.0, 1.0])
+    >>> 'width: 300px' in show(fig, alt="a V").text, layout_problems(fig)
+    (True, [])
     """
     import matplotlib as mpl
 
     buffer = io.BytesIO()
     with mpl.rc_context(STYLE):
-        try:
-            slot = _place(fig)
-        except Exception:  # pragma: no cover - never let the shortcut break a plot
-            slot = None
         fig.savefig(buffer, format="png", dpi=_PNG_DPI)
-        if slot is not None:
-            try:
-                _remember(slot, fig)
-            except Exception:  # pragma: no cover
-                pass
     width = round(fig.get_figwidth() * 100)
     return mo.image(buffer.getvalue(), alt=alt, width=width,
                     style={"max-width": "100%", "height": "auto"})

@@ -91,8 +91,8 @@ def _(mo):
 
 
 @app.cell
-def _(calculus, np, prob, x_probe):
-    at = np.array([x_probe.value])
+def _(calculus, kit, np, prob, x_probe):
+    at = np.array([kit.value(x_probe)])
     functions = {"ReLU": lambda t: np.maximum(t, 0.0), "sigmoid": prob.sigmoid,
                  "tanh": np.tanh, "GELU": calculus.gelu}
     slopes = {"ReLU": calculus.relu_grad, "sigmoid": calculus.sigmoid_grad,
@@ -111,7 +111,7 @@ def _(activations, kit, mo, np, probe, x_probe, xs):
         _f.plot(xs, _vals, label=_name)
         _d.plot(xs, _slope, label=_name)
     for _ax in (_f, _d):
-        _ax.axvline(x_probe.value, color="0.5", lw=1, ls=":")
+        _ax.axvline(kit.value(x_probe), color="0.5", lw=1, ls=":")
         _ax.axhline(0, color="0.8", lw=0.8)
         _ax.set_xlabel("x")
     _f.set_ylim(-1.5, 3)
@@ -123,12 +123,12 @@ def _(activations, kit, mo, np, probe, x_probe, xs):
     _table = kit.matrix_table(
         np.array([list(v) for v in probe.values()]), list(probe),
         ["value", "slope", "central difference"], digits=5,
-        corner=f"x = {kit.fmt(x_probe.value, 1)}")
+        corner=f"x = {kit.fmt(kit.value(x_probe), 1)}")
     _kink = (
         "At $x = 0$ ReLU has no derivative: the slope jumps from 0 to 1. The library "
         "returns 0 there (PyTorch's convention), while the central difference, which looks "
         "a little to both sides, returns the average of the two one-sided slopes."
-        if abs(x_probe.value) < 1e-6 else ""
+        if abs(kit.value(x_probe)) < 1e-6 else ""
     )
     mo.vstack([
         kit.show(_fig, alt="the four activations and their derivatives"),
@@ -253,16 +253,16 @@ def _(Tensor, np):
 
 
 @app.cell
-def _(depth, layer_gradient_norms, mo):
-    norms_sigmoid = layer_gradient_norms("sigmoid", depth.value)
-    norms_relu = layer_gradient_norms("relu", depth.value)
+def _(depth, kit, layer_gradient_norms, mo):
+    norms_sigmoid = layer_gradient_norms("sigmoid", kit.value(depth))
+    norms_relu = layer_gradient_norms("relu", kit.value(depth))
     mo.show_code()
     return norms_relu, norms_sigmoid
 
 
 @app.cell(hide_code=True)
 def _(depth, kit, mo, np, norms_relu, norms_sigmoid):
-    _D = depth.value
+    _D = kit.value(depth)
     _layers = np.arange(1, _D + 1)
     _fig, _ax = kit.figure(size=(6.4, 3.6))
     _ax.semilogy(_layers, norms_relu, "o-", ms=4, label="ReLU (He init)")
@@ -278,7 +278,8 @@ def _(depth, kit, mo, np, norms_relu, norms_sigmoid):
     _ratio_s = norms_sigmoid[0] / norms_sigmoid[-1]
     _ratio_r = norms_relu[0] / norms_relu[-1]
     mo.vstack([
-        kit.show(_fig, alt="gradient norm per layer on a log scale, sigmoid against ReLU"),
+        kit.show(_fig, alt=f"gradient norm per layer of a {_D}-layer network on a log "
+                           "scale, sigmoid against ReLU"),
         mo.md(f"""
         First layer against last: sigmoid **{_ratio_s:.1e}**, ReLU **{_ratio_r:.2g}**.
         With the sigmoid the gradient falls by roughly a constant factor per layer, a
@@ -374,13 +375,13 @@ def test_slopes_against_central_differences_written_here(calculus, math, np):
 
 
 @app.cell
-def test_probe_table_follows_the_slider(math, probe, x_probe):
-    _t = x_probe.value
+def test_probe_table_follows_the_slider(kit, math, probe, x_probe):
+    _t = kit.value(x_probe)
     _s = 1 / (1 + math.exp(-_t))
     assert abs(probe["sigmoid"][0] - _s) < 1e-15
     assert abs(probe["sigmoid"][1] - _s * (1 - _s)) < 1e-15
     assert abs(probe["tanh"][1] - (1 - math.tanh(_t) ** 2)) < 1e-14
-    assert probe["ReLU"][1] == (1.0 if _t > 0 else 0.0)
+    assert probe["ReLU"][1] == (1.0 if _t > 0 else 0.0)  # exact: a step function
     for _name, (_v, _slope, _fd) in probe.items():
         if _name == "ReLU" and abs(_t) < 1e-6:
             assert abs(_fd - 0.5) < 1e-6  # the central difference straddles the kink
@@ -391,7 +392,7 @@ def test_probe_table_follows_the_slider(math, probe, x_probe):
 
 @app.cell
 def test_sigmoid_peak_is_a_quarter_at_zero(math, sigmoid_peak):
-    assert sigmoid_peak[0] == 0.0
+    assert sigmoid_peak[0] == 0.0  # exact: linspace(-5, 5, 401)[200] is -5 + 200 * 0.025 = 0.0
     assert abs(sigmoid_peak[1] - 0.25) < 1e-15
     for _k in range(-500, 501):  # brute force on a fine grid
         _s = 1 / (1 + math.exp(-_k / 50))
@@ -400,7 +401,7 @@ def test_sigmoid_peak_is_a_quarter_at_zero(math, sigmoid_peak):
 
 
 @app.cell
-def test_layer_norms_by_explicit_backprop(depth, net_width, np, norms_relu, norms_sigmoid):
+def test_layer_norms_by_explicit_backprop(depth, kit, net_width, norms_relu, norms_sigmoid, np):
     # the same seeded network, differentiated with hand-written NumPy backprop
     for _act, _norms in (("sigmoid", norms_sigmoid), ("relu", norms_relu)):
         _rng = np.random.default_rng(0)
@@ -408,7 +409,7 @@ def test_layer_norms_by_explicit_backprop(depth, net_width, np, norms_relu, norm
         _n = net_width
         _x = _rng.normal(size=(16, _n))
         _target = _rng.normal(size=(16, _n))
-        _Ws = [_rng.normal(size=(_n, _n)) * np.sqrt(_gain / _n) for _ in range(depth.value)]
+        _Ws = [_rng.normal(size=(_n, _n)) * np.sqrt(_gain / _n) for _ in range(kit.value(depth))]
         _hs, _zs = [_x], []
         for _W in _Ws[:-1]:
             _z = _hs[-1] @ _W

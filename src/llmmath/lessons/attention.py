@@ -353,7 +353,7 @@ def _(causal, kit, live_weights, mo, temperature, tokens):
     _ax.set_xlabel("key (attended to)")
     _ax.set_ylabel("query (attending)")
     _ax.set_title(
-        f"τ = {temperature.value:.1f}, causal mask {'on' if causal.value else 'off'}"
+        f"τ = {kit.value(temperature):.1f}, causal mask {'on' if kit.value(causal) else 'off'}"
     )
     _uniform = 1.0 / len(tokens)
     mo.vstack([
@@ -372,10 +372,10 @@ def _(causal, kit, live_weights, mo, temperature, tokens):
 
 
 @app.cell
-def _(K, Q, V, attention, causal, d_k, mo, np, temperature):
-    live_scale = 1.0 / (np.sqrt(d_k) * temperature.value)
+def _(K, Q, V, attention, causal, d_k, kit, mo, np, temperature):
+    live_scale = 1.0 / (np.sqrt(d_k) * kit.value(temperature))
     live_out, live_weights = attention.scaled_dot_product_attention(
-        Q, K, V, causal=causal.value, scale=live_scale
+        Q, K, V, causal=kit.value(causal), scale=live_scale
     )  # (T, d_v), (T, T)
     mo.show_code()
     return live_out, live_weights
@@ -543,10 +543,10 @@ def test_causal_weights_by_hand(K, Q, causal_weights, mask, np):
 
 
 @app.cell
-def test_live_weights_follow_the_controls(K, Q, causal, live_weights, np, temperature):
-    _tau = temperature.value
+def test_live_weights_follow_the_controls(K, Q, causal, kit, live_weights, np, temperature):
+    _tau = kit.value(temperature)
     for _i in range(Q.shape[0]):
-        _keys = range(_i + 1) if causal.value else range(K.shape[0])
+        _keys = range(_i + 1) if kit.value(causal) else range(K.shape[0])
         _exps = {_j: np.exp(np.dot(Q[_i], K[_j]) / (np.sqrt(Q.shape[1]) * _tau))
                  for _j in _keys}
         _total = sum(_exps.values())

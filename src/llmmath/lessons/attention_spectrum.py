@@ -156,11 +156,11 @@ def _(T, causal, mo, sharpness):
 
 
 @app.cell
-def _(attention, causal, mo, np, prob, sharpness):
+def _(attention, causal, kit, mo, np, prob, sharpness):
     T = 6
     Z = np.random.default_rng(0).standard_normal((T, T))        # raw scores
-    keep = attention.causal_mask(T) if causal.value else np.ones((T, T), dtype=bool)
-    A_live = prob.softmax(np.where(keep, sharpness.value * Z, -np.inf))  # (T, T)
+    keep = attention.causal_mask(T) if kit.value(causal) else np.ones((T, T), dtype=bool)
+    A_live = prob.softmax(np.where(keep, kit.value(sharpness) * Z, -np.inf))  # (T, T)
     eig_live = np.linalg.eigvals(A_live)
     eig_live = eig_live[np.argsort(-np.abs(eig_live))]
     pi_live = attention.stationary_distribution(A_live)
@@ -232,7 +232,7 @@ def _(
         kit.show(_fig, alt="eigenvalues in the complex plane, and the distance of each row of "
                            "A to the n from the stationary distribution"),
         mo.md(f"""
-        β = {kit.fmt(sharpness.value, 1)}, causal mask {"on" if causal.value else "off"}:
+        β = {kit.fmt(kit.value(sharpness), 1)}, causal mask {"on" if kit.value(causal) else "off"}:
         $|\\lambda_2| = {kit.fmt(_lam2, 4)}$, gap = **{kit.fmt(gap_live, 4)}**, and
         {_when}. π = ({", ".join(kit.fmt(v, 3) for v in pi_live)}).
 
@@ -288,8 +288,8 @@ def _(mo):
 
 
 @app.cell
-def _(T, Z, attention, mo, np, prob, sharpness):
-    A_causal = prob.softmax(np.where(attention.causal_mask(T), sharpness.value * Z, -np.inf))
+def _(T, Z, attention, kit, mo, np, prob, sharpness):
+    A_causal = prob.softmax(np.where(attention.causal_mask(T), kit.value(sharpness) * Z, -np.inf))
     pi_causal = attention.stationary_distribution(A_causal)
     mo.show_code()
     return A_causal, pi_causal
@@ -503,11 +503,20 @@ def test_stationary_by_power_iteration(A, eig, gap, np, pi):
 
 @app.cell
 def test_live_matrix_and_gap(
-    A_live, T, Z, causal, eig_live, gap_live, np, row_distance, sharpness
+    A_live,
+    T,
+    Z,
+    causal,
+    eig_live,
+    gap_live,
+    kit,
+    np,
+    row_distance,
+    sharpness,
 ):
-    _b = sharpness.value
+    _b = kit.value(sharpness)
     for _i in range(T):
-        _cols = range(_i + 1) if causal.value else range(T)
+        _cols = range(_i + 1) if kit.value(causal) else range(T)
         _e = {_j: np.exp(_b * Z[_i, _j]) for _j in _cols}
         for _j in range(T):
             assert abs(A_live[_i, _j] - _e.get(_j, 0.0) / sum(_e.values())) < 1e-12
@@ -533,11 +542,13 @@ def test_live_matrix_and_gap(
 
 @app.cell
 def test_causal_walks_end_on_position_zero(A_causal, T, np, pi_causal):
+    # exact: row 0 keeps one logit (exp(0) / exp(0)); masked logits are -inf, exp(-inf) = 0
     assert A_causal[0, 0] == 1.0 and np.all(np.triu(A_causal, 1) == 0)
     _P = np.eye(T)
     for _ in range(3000):
         _P = _P @ A_causal
     assert np.allclose(_P[:, 0], 1.0, atol=1e-9)
+    # exact: one closed class {0}, so pi is w e_0 / w (the other entries are never written)
     assert pi_causal[0] == 1.0 and np.all(pi_causal[1:] == 0.0)
     # a triangular matrix's characteristic polynomial is prod (x - A_tt):
     # compare with Faddeev-LeVerrier's coefficients

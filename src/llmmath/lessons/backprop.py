@@ -431,7 +431,7 @@ def _(default_lr, learning_rates, mo):
 
 @app.cell(hide_code=True)
 def _(gd_steps, kit, lr_choice, mo, runs):
-    _lr = lr_choice.value
+    _lr = kit.value(lr_choice)
     _losses, _xs, _ys, _grid, _fit = runs[_lr]
     _fig, (_ax, _fx) = kit.figure(1, 2, size=(9.0, 3.3))
     for _other, (_l, *_rest) in runs.items():

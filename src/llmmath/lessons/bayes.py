@@ -85,9 +85,9 @@ def _(mo):
 
 
 @app.cell
-def _(base_rate, mo, prob):
+def _(base_rate, kit, mo, prob):
     hypotheses = ["machine", "human"]
-    prior = [base_rate.value, 1 - base_rate.value]
+    prior = [kit.value(base_rate), 1 - kit.value(base_rate)]
     p_flag = [0.90, 0.08]          # P(flagged | machine), P(flagged | human): the detector
     posterior = prob.bayes_posterior(prior, p_flag)
     # a second, independent detector flags it too: yesterday's posterior is today's prior
@@ -207,8 +207,8 @@ def _(mo):
 
 
 @app.cell
-def _(Phi, mo, noise_std, prior_width, prob, y_train):
-    post = prob.linear_gaussian_posterior(Phi, y_train, noise_std, prior_width.value)
+def _(Phi, kit, mo, noise_std, prior_width, prob, y_train):
+    post = prob.linear_gaussian_posterior(Phi, y_train, noise_std, kit.value(prior_width))
     w_map = post.mean                                          # Bayesian side: MAP weights
     w_ridge = prob.ridge_regression(Phi, y_train, lam=post.ridge_lambda)  # penalty side
     w_mle = prob.ridge_regression(Phi, y_train, lam=0.0)       # no prior: least squares
@@ -236,7 +236,7 @@ def _(Phi, features, kit, mo, noise_std, np, post, prior_width, w_map, w_mle,
              for name, w in (("map", w_map), ("mle", w_mle))}
     mo.vstack([
         mo.md(f"""
-        $\\sigma_p$ = {kit.fmt(prior_width.value, 2)} gives $\\lambda = \\sigma^2/\\sigma_p^2 =
+        $\\sigma_p$ = {kit.fmt(kit.value(prior_width), 2)} gives $\\lambda = \\sigma^2/\\sigma_p^2 =
         {kit.fmt(post.ridge_lambda, 5)}$ &nbsp;·&nbsp; largest difference between the MAP
         weights and the ridge weights: {np.max(np.abs(w_map - w_ridge)):.1e} &nbsp;·&nbsp;
         ‖w‖: {kit.fmt(np.linalg.norm(w_map), 2)} (MAP) against
@@ -269,12 +269,12 @@ def _(mo):
 
 
 @app.cell
-def _(Phi, mo, noise_std, np, post, prior_width, prob, y_train):
+def _(Phi, kit, mo, noise_std, np, post, prior_width, prob, y_train):
     _rng = np.random.default_rng(4)
     probes = _rng.normal(0, 2, size=(5, Phi.shape[1]))          # five arbitrary weight vectors
     neg_log_post = np.array([
         -(prob.normal_logpdf(y_train, Phi @ w, noise_std).sum()  # log-likelihood
-          + prob.normal_logpdf(w, 0.0, prior_width.value).sum())  # log-prior
+          + prob.normal_logpdf(w, 0.0, kit.value(prior_width)).sum())  # log-prior
         for w in probes
     ])
     ridge_loss = np.array([np.sum((y_train - Phi @ w) ** 2) + post.ridge_lambda * w @ w
@@ -398,14 +398,14 @@ def _(mo, n_passes):
 
 @app.cell(hide_code=True)
 def _(kit, mo, n_used, np, passes, plain, x_grid, x_obs, y_obs):
-    _P = passes[: n_used.value]
+    _P = passes[: kit.value(n_used)]
     _mean, _sd = _P.mean(axis=0), _P.std(axis=0)
     _fig, _ax = kit.figure(size=(6.0, 3.4))
     _ax.fill_between(x_grid, _mean - 2 * _sd, _mean + 2 * _sd, color="#deebf7",
                      label="MC mean ± 2 sd")
     for _row in _P[:5]:
         _ax.plot(x_grid, _row, color="#9ecae1", lw=0.8)
-    _ax.plot(x_grid, _mean, color="#08519c", label=f"mean of {n_used.value} passes")
+    _ax.plot(x_grid, _mean, color="#08519c", label=f"mean of {kit.value(n_used)} passes")
     _ax.plot(x_grid, plain, color="black", lw=1, ls="--", label="dropout off")
     _ax.plot(x_obs, y_obs, "o", color="#de2d26", ms=3, label="data")
     _ax.set_xlabel("x")
@@ -539,24 +539,41 @@ def test_detector_by_hand(p_flag, posterior, posterior_2, prior):
 
 
 @app.cell
-def test_map_solves_the_normal_equations(Phi, noise_std, np, prior_width, w_map, w_ridge,
-                                         y_train):
-    _lam = noise_std**2 / prior_width.value**2
+def test_map_solves_the_normal_equations(
+    Phi,
+    kit,
+    noise_std,
+    np,
+    prior_width,
+    w_map,
+    w_ridge,
+    y_train,
+):
+    _lam = noise_std**2 / kit.value(prior_width)**2
     _A = Phi.T @ Phi + _lam * np.eye(Phi.shape[1])
     _ref = np.linalg.solve(_A, Phi.T @ y_train)
     assert np.allclose(w_ridge, _ref, rtol=1e-6, atol=1e-8)
     assert np.allclose(w_map, _ref, rtol=1e-6, atol=1e-8)
     # gradient of the negative log posterior vanishes at the MAP (relative to its terms)
     _g_lik = Phi.T @ (Phi @ w_map - y_train) / noise_std**2
-    _g_prior = w_map / prior_width.value**2
+    _g_prior = w_map / kit.value(prior_width)**2
     assert np.max(np.abs(_g_lik + _g_prior)) < 1e-6 * (1 + np.max(np.abs(_g_prior)))
     return
 
 
 @app.cell
-def test_offset_is_the_normalising_constant(Phi, math, neg_log_post, noise_std, offset,
-                                            prior_width, probes, y_train):
-    _s, _sp = noise_std, prior_width.value
+def test_offset_is_the_normalising_constant(
+    Phi,
+    kit,
+    math,
+    neg_log_post,
+    noise_std,
+    offset,
+    prior_width,
+    probes,
+    y_train,
+):
+    _s, _sp = noise_std, kit.value(prior_width)
     for _w, _nlp in zip(probes, neg_log_post, strict=True):
         _manual = 0.0
         for _xi, _yi in zip(Phi, y_train, strict=True):

@@ -123,9 +123,9 @@ def _(logit_sliders, mo, target_choice):
 
 
 @app.cell
-def _(F, Tensor, calculus, logit_sliders, mo, np, prob, target_choice):
-    z = np.array(logit_sliders.value, dtype=float)   # (K,) logits
-    c = target_choice.value                          # the correct class
+def _(F, Tensor, calculus, kit, logit_sliders, mo, np, prob, target_choice):
+    z = np.array(kit.value(logit_sliders), dtype=float)   # (K,) logits
+    c = kit.value(target_choice)                          # the correct class
     p = prob.softmax(z)                              # (K,)
     loss = float(-prob.log_softmax(z)[c])
 
@@ -207,8 +207,8 @@ def _(mo):
 
 
 @app.cell
-def _(c, calculus, mo, np, prob, scale, z):
-    zs = z * scale.value
+def _(c, calculus, kit, mo, np, prob, scale, z):
+    zs = z * kit.value(scale)
     # naive: softmax, then log, then the chain rule through -1/p_c and the Jacobian
     with np.errstate(all="ignore"):  # on purpose: we want to see the infs and NaNs
         _e = np.exp(zs)
@@ -245,7 +245,7 @@ def _(
     _cols = ["loss"] + [f"∂L/∂z{k}" for k in range(len(grad_fused))]
     _table = kit.matrix_table(
         np.array([[loss_naive, *grad_naive], [loss_fused, *grad_fused]]),
-        ["naive", "fused"], _cols, digits=4, corner=f"logits × {scale.value}")
+        ["naive", "fused"], _cols, digits=4, corner=f"logits × {kit.value(scale)}")
     mo.md(f"""
     {_table}
 

@@ -133,8 +133,8 @@ def _(h_step, mo, x_point):
 
 
 @app.cell
-def _(calculus, h_step, mo, poly, x_point):
-    x0, h = x_point.value, h_step.value
+def _(calculus, h_step, kit, mo, poly, x_point):
+    x0, h = kit.value(x_point), kit.value(h_step)
     secant = float(calculus.difference_quotient(poly, x0, h))                      # forward
     central = float(calculus.difference_quotient(poly, x0, h, scheme="central"))
     tangent = 2 * x0 + 3                                                            # exact
@@ -220,9 +220,9 @@ def _(mo):
 
 
 @app.cell
-def _(Value, mo, x_in, y_in):
-    x = Value(x_in.value, label="x")
-    y = Value(y_in.value, label="y")
+def _(Value, kit, mo, x_in, y_in):
+    x = Value(kit.value(x_in), label="x")
+    y = Value(kit.value(y_in), label="y")
     u = x * y
     u.label = "u"
     w = y**2

@@ -240,9 +240,9 @@ def _(counts, mo):
 
 @app.cell(hide_code=True)
 def _(by_count, counts, kit, mo, n_items, np, pool):
-    _n = n_items.value
+    _n = kit.value(n_items)
     _r = by_count[_n]
-    _fig, (_ax, _bx) = kit.figure(1, 2, size=(8.6, 3.2))
+    _fig, (_ax, _bx) = kit.figure(1, 2, size=(8.6, 3.2), margins={"wspace": 1.15})  # log ticks
     _vals, _counts = np.unique(_r["replicates"].round(12), return_counts=True)
     if len(_vals) <= 80:                       # few distinct means (small n): one bar each
         _ax.bar(_vals, _counts, width=0.8 * np.min(np.diff(_vals)), color="C0", alpha=0.7)
@@ -325,9 +325,9 @@ def _(mo):
 
 
 @app.cell
-def _(base_a, base_b, difficulty, mo, noise_a, noise_b, spread, stats):
-    score_a = base_a - spread.value * difficulty + noise_a    # per-item scores, model A
-    score_b = base_b - spread.value * difficulty + noise_b    # model B, same items
+def _(base_a, base_b, difficulty, kit, mo, noise_a, noise_b, spread, stats):
+    score_a = base_a - kit.value(spread) * difficulty + noise_a    # per-item scores, model A
+    score_b = base_b - kit.value(spread) * difficulty + noise_b    # model B, same items
     welch = stats.welch_t_test(score_a, score_b)
     paired = stats.paired_t_test(score_a, score_b)
     welch_ci = stats.mean_difference_ci(score_a, score_b)
@@ -375,7 +375,7 @@ def _(
         kit.show(_fig, alt="scatter of the two models' per-item scores and the two intervals"),
         mo.md(f"""
         {n_test} documents; the true gap is {kit.fmt(base_a - base_b, 2)} nats per
-        token (dotted line), item difficulty spread {kit.fmt(spread.value, 2)}.
+        token (dotted line), item difficulty spread {kit.fmt(kit.value(spread), 2)}.
 
         {_table}
 

@@ -84,9 +84,9 @@ def _(mo, p_true, q_model):
 
 
 @app.cell
-def _(info, mo, np, p_true, q_model):
-    p = np.array([p_true.value, 1 - p_true.value])      # true distribution over {heads, tails}
-    q = np.array([q_model.value, 1 - q_model.value])    # the model's
+def _(info, kit, mo, np, p_true, q_model):
+    p = np.array([kit.value(p_true), 1 - kit.value(p_true)])      # true distribution over {heads, tails}
+    q = np.array([kit.value(q_model), 1 - kit.value(q_model)])    # the model's
     h_p = info.entropy(p, base=2)
     h_pq = info.cross_entropy(p, q, base=2)
     kl_pq = info.kl_divergence(p, q, base=2)
@@ -346,7 +346,7 @@ def _(coupling, mo):
 
 
 @app.cell
-def _(coupling, info, mo, np):
+def _(coupling, info, kit, mo, np):
     classes_x = ["article", "adjective", "noun"]
     classes_y = ["adjective", "noun", "verb"]
     px = np.array([0.3, 0.2, 0.5])
@@ -354,7 +354,7 @@ def _(coupling, info, mo, np):
     follows = np.array([[0.0, 1.0, 0.0],    # article -> noun
                         [0.0, 1.0, 0.0],    # adjective -> noun
                         [0.0, 0.0, 1.0]])   # noun -> verb
-    c = coupling.value
+    c = kit.value(coupling)
     joint = (1 - c) * np.outer(px, py) + c * px[:, None] * follows   # (X, Y), sums to 1
     h_x = info.entropy(joint.sum(axis=1), base=2)
     h_y = info.entropy(joint.sum(axis=0), base=2)

@@ -230,9 +230,9 @@ def _(mo):
 
 
 @app.cell
-def _(DY, X, beta, calculus, d, eps_choice, gamma_random, mo, np, random_gamma, syllabus_layer_norm_dx):
-    eps = eps_choice.value
-    gamma = gamma_random if random_gamma.value else np.ones(d)
+def _(DY, X, beta, calculus, d, eps_choice, gamma_random, kit, mo, np, random_gamma, syllabus_layer_norm_dx):
+    eps = kit.value(eps_choice)
+    gamma = gamma_random if kit.value(random_gamma) else np.ones(d)
     x0, dy0 = X[0], DY[0]                                       # one token
     ours = calculus.layer_norm_backward(x0[None], gamma, dy0[None], eps=eps)[0][0]
     page = syllabus_layer_norm_dx(x0, gamma, dy0, eps)          # the syllabus's formula
@@ -270,7 +270,7 @@ def _(d, eps, eps_grid, error_curves, gamma, kit, mo, np, ours, page, random_gam
     _bars.set_xticks(_j, labels=[f"x{j}" for j in _j])
     _bars.set_title(f"∂L/∂x for one token, ε = {eps:g}")
     _bars.legend(loc="lower left", fontsize=7)
-    _label = "random γ" if random_gamma.value else "γ = 1"
+    _label = "random γ" if kit.value(random_gamma) else "γ = 1"
     _o, _p = error_curves[_label]
     _floor = 1e-12  # an error below this is rounding; keep it on the log scale
     _err.loglog(eps_grid, np.maximum(_p, _floor), color="tab:red", label="syllabus")

@@ -256,8 +256,8 @@ def _(mo, q_value, symbol):
 
 
 @app.cell
-def _(alphabet, info, np, p_empirical, p_hat, q_value, symbol):
-    a = alphabet.index(symbol.value)
+def _(alphabet, info, kit, np, p_empirical, p_hat, q_value, symbol):
+    a = alphabet.index(kit.value(symbol))
 
     def moved(q_a):
         """p_hat with symbol a set to q_a and the rest rescaled to share 1 - q_a."""
@@ -265,7 +265,7 @@ def _(alphabet, info, np, p_empirical, p_hat, q_value, symbol):
         q[a] = q_a
         return q
 
-    q_model = moved(q_value.value)
+    q_model = moved(kit.value(q_value))
     nll_q = info.cross_entropy(p_empirical, q_model)
     kl_q = info.kl_divergence(p_empirical, q_model)
     grid = np.linspace(0.005, 0.5, 200)
@@ -279,7 +279,7 @@ def _(a, grid, kit, kl_q, mo, nll_curve, nll_mle, nll_q, p_hat, q_value, symbol)
     _ax.plot(grid, nll_curve, color="#08519c", label="average NLL")
     _ax.axhline(nll_mle, color="grey", lw=1, ls="--", label="at the MLE")
     _ax.axvline(p_hat[a], color="grey", lw=1, ls=":")
-    _ax.plot([q_value.value], [nll_q], "o", color="#de2d26", label="your q")
+    _ax.plot([kit.value(q_value)], [nll_q], "o", color="#de2d26", label="your q")
     _ax.set_xlabel(f"q({symbol.selected_key})")
     _ax.set_ylabel("nats per symbol")
     _ax.set_ylim(nll_mle - 0.05, nll_mle + 1.0)
@@ -287,7 +287,7 @@ def _(a, grid, kit, kl_q, mo, nll_curve, nll_mle, nll_q, p_hat, q_value, symbol)
     mo.vstack([
         mo.md(f"""
         MLE: $\\hat p$({symbol.selected_key}) = {kit.fmt(p_hat[a], 4)} &nbsp;·&nbsp;
-        your q = {kit.fmt(q_value.value, 3)} &nbsp;·&nbsp; NLL {kit.fmt(nll_q, 5)} against
+        your q = {kit.fmt(kit.value(q_value), 3)} &nbsp;·&nbsp; NLL {kit.fmt(nll_q, 5)} against
         {kit.fmt(nll_mle, 5)} at the MLE &nbsp;·&nbsp; the extra
         {kit.fmt(nll_q - nll_mle, 5)} nats equals KL($\\hat p$ ‖ q) = {kit.fmt(kl_q, 5)}
         """),
@@ -500,8 +500,8 @@ def test_unigram_nll_is_cross_entropy(alphabet, ce_mle, math, nll_mle, p_hat, te
 
 
 @app.cell
-def test_slider_nll_and_kl_by_hand(a, ids, kl_q, math, nll_mle, nll_q, p_hat, q_model, q_value):
-    assert abs(q_model[a] - q_value.value) < 1e-15 and abs(q_model.sum() - 1) < 1e-12
+def test_slider_nll_and_kl_by_hand(a, ids, kit, kl_q, math, nll_mle, nll_q, p_hat, q_model, q_value):
+    assert abs(q_model[a] - kit.value(q_value)) < 1e-15 and abs(q_model.sum() - 1) < 1e-12
     _nll = -sum(math.log(q_model[_x]) for _x in ids) / len(ids)
     assert abs(nll_q - _nll) < 1e-10
     _kl = sum(_p * math.log(_p / _q) for _p, _q in zip(p_hat, q_model, strict=True) if _p > 0)

@@ -295,13 +295,13 @@ def _(bits, html, kit, mo, models, order, orders, samples, smoothings, zero_shar
         for _n in orders:
             if bits[_name, _n] == float("inf"):
                 _ax.annotate("∞", (_n, _top + 0.3), ha="center", color=_c, fontsize=12)
-    _ax.axvline(order.value, color="grey", lw=1, ls=":")
+    _ax.axvline(kit.value(order), color="grey", lw=1, ls=":")
     _ax.set_xticks(orders)
     _ax.set_ylim(None, _top + 0.6)
     _ax.set_xlabel("order n (context of n - 1 characters)")
     _ax.set_ylabel("test bits per character")
     _ax.legend(frameon=False, loc="lower left")
-    _n = order.value
+    _n = kit.value(order)
     _cells = []
     for _name in smoothings:
         _b = bits[_name, _n]

@@ -171,8 +171,8 @@ def _(family, mo, n_draws):
 
 
 @app.cell
-def _(draws, family, mo, n_draws, np):
-    sample = draws[family.value][: n_draws.value]
+def _(draws, family, kit, mo, n_draws, np):
+    sample = draws[kit.value(family)][: kit.value(n_draws)]
     running_mean = np.cumsum(sample) / np.arange(1, len(sample) + 1)
     sample_mean = running_mean[-1]
     sample_var = np.mean((sample - sample_mean) ** 2)
@@ -182,10 +182,10 @@ def _(draws, family, mo, n_draws, np):
 
 @app.cell(hide_code=True)
 def _(family, kit, mo, n_draws, np, sample_mean, sample_var, truth):
-    _mu, _var = truth[family.value]
-    _se = np.sqrt(_var / n_draws.value)
+    _mu, _var = truth[kit.value(family)]
+    _se = np.sqrt(_var / kit.value(n_draws))
     mo.md(f"""
-    **{family.value}, n = {n_draws.value:,}** &nbsp;·&nbsp; sample mean
+    **{kit.value(family)}, n = {kit.value(n_draws):,}** &nbsp;·&nbsp; sample mean
     {kit.fmt(sample_mean, 4)} against $\\mathbb{{E}}[X] = {kit.fmt(_mu, 4)}$ (off by
     {kit.fmt(abs(sample_mean - _mu), 4)}; the typical error $\\sigma/\\sqrt{{n}}$ is
     {kit.fmt(_se, 4)}) &nbsp;·&nbsp; sample variance {kit.fmt(sample_var, 4)} against
@@ -197,7 +197,7 @@ def _(family, kit, mo, n_draws, np, sample_mean, sample_var, truth):
 @app.cell(hide_code=True)
 def _(family, kit, lengths, np, params, prob, running_mean, sample, truth, word_probs):
     _fig, (_left, _right) = kit.figure(1, 2, size=(9.0, 3.2))
-    if family.value == "categorical":
+    if kit.value(family) == "categorical":
         _vals = np.unique(lengths)
         _freq = np.array([np.mean(sample == v) for v in _vals])
         _true = np.array([word_probs[lengths == v].sum() for v in _vals])
@@ -208,7 +208,7 @@ def _(family, kit, lengths, np, params, prob, running_mean, sample, truth, word_
         _left.set_ylabel("probability")
     else:
         _left.hist(sample, bins=40, density=True, color="#9ecae1", label="sample")
-        if family.value == "normal":
+        if kit.value(family) == "normal":
             _mu, _sigma = params["normal"]
             _x = np.linspace(_mu - 4 * _sigma, _mu + 4 * _sigma, 300)
             _left.plot(_x, prob.normal_pdf(_x, _mu, _sigma), color="#08519c", label="density")
@@ -219,9 +219,9 @@ def _(family, kit, lengths, np, params, prob, running_mean, sample, truth, word_
                        label="density")
         _left.set_xlabel("x")
         _left.set_ylabel("density")
-    _left.set_title(f"{family.value}: n = {len(sample):,}")
+    _left.set_title(f"{kit.value(family)}: n = {len(sample):,}")
     _left.legend(frameon=False)
-    _mean, _var = truth[family.value]
+    _mean, _var = truth[kit.value(family)]
     _k = np.unique(np.geomspace(1, len(sample), 400).astype(int))   # log-spaced draws to plot
     _band = 2 * np.sqrt(_var / _k)
     _right.fill_between(_k, _mean - _band, _mean + _band, color="#deebf7",

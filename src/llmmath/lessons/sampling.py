@@ -112,15 +112,15 @@ def _(context_choice, min_p, mo, temperature, top_k, top_p):
 
 
 @app.cell
-def _(context_choice, contexts, info, min_p, mo, prob, temperature, top_k, top_p):
-    words, logits = contexts[context_choice.value]
+def _(context_choice, contexts, info, kit, min_p, mo, prob, temperature, top_k, top_p):
+    words, logits = contexts[kit.value(context_choice)]
     settings = dict(
-        temperature=temperature.value,
-        top_k=top_k.value if top_k.value < len(words) else None,
-        top_p=top_p.value if top_p.value < 1.0 else None,
-        min_p=min_p.value if min_p.value > 0.0 else None,
+        temperature=kit.value(temperature),
+        top_k=kit.value(top_k) if kit.value(top_k) < len(words) else None,
+        top_p=kit.value(top_p) if kit.value(top_p) < 1.0 else None,
+        min_p=kit.value(min_p) if kit.value(min_p) > 0.0 else None,
     )
-    tempered = prob.softmax(logits, temperature=temperature.value)   # before the filters
+    tempered = prob.softmax(logits, temperature=kit.value(temperature))   # before the filters
     final = prob.decoding_distribution(logits, **settings)           # what is sampled from
     kept = final > 0
     final_entropy = info.entropy(final, base=2)                      # bits
@@ -131,7 +131,7 @@ def _(context_choice, contexts, info, min_p, mo, prob, temperature, top_k, top_p
 
 @app.cell(hide_code=True)
 def _(draws, final, final_entropy, info, kept, kit, mo, np, tempered, words):
-    _fig, _ax = kit.figure(size=(7.0, 3.2))
+    _fig, _ax = kit.figure(size=(7.0, 3.4), margins={"bottom": 0.85})  # slanted words
     _x = np.arange(len(words))
     _ax.bar(_x, tempered, color="#deebf7", edgecolor="#9ecae1", label="after temperature")
     _ax.bar(_x[kept], final[kept], width=0.5, color="#08519c", label="after filters")
@@ -187,7 +187,7 @@ def _(contexts, entropy_vs_t, greedy, kit, mo, np, temperature, temps):
     _fig, _ax = kit.figure(size=(5.0, 2.8))
     _ax.plot(temps, entropy_vs_t, color="#08519c")
     _ax.axhline(np.log2(len(_words)), color="grey", lw=1, ls="--", label="uniform: log₂ V")
-    _ax.axvline(temperature.value, color="#de2d26", lw=1, ls=":", label="your τ")
+    _ax.axvline(kit.value(temperature), color="#de2d26", lw=1, ls=":", label="your τ")
     _ax.set_xlabel("temperature τ")
     _ax.set_ylabel("entropy (bits)")
     _ax.legend(frameon=False, loc="lower right")
@@ -329,9 +329,9 @@ def _(kit):
 
 
 @app.cell
-def test_tempered_softmax_by_hand(logits, math, temperature, tempered):
+def test_tempered_softmax_by_hand(kit, logits, math, temperature, tempered):
     # holds at every setting of the slider, greedy included
-    _t = temperature.value
+    _t = kit.value(temperature)
     if _t == 0:  # greedy: all the mass on the largest logit
         _best = max(range(len(logits)), key=lambda _i: logits[_i])
         _want = [1.0 if _i == _best else 0.0 for _i in range(len(logits))]

@@ -114,9 +114,9 @@ def _(mo):
 
 
 @app.cell
-def _(calculus, mo, np, prob, temperature):
+def _(calculus, kit, mo, np, prob, temperature):
     z = np.array([2.0, 1.0, 0.1, -1.0])  # logits (ours)
-    tau = temperature.value
+    tau = kit.value(temperature)
     p = prob.softmax(z, temperature=tau)                                    # (K,)
     J = calculus.softmax_jacobian(z / tau) / tau                            # (K, K) closed form
     J_fd = calculus.jacobian(lambda v: prob.softmax(v, temperature=tau), z)  # (K, K) numerical
@@ -366,12 +366,13 @@ def test_finite_differences_written_here(J, math, tau, z):
 
 
 @app.cell
-def test_properties_by_hand(J, eigvals, np, p, row_sums, temperature):
+def test_properties_by_hand(J, eigvals, kit, np, p, row_sums, temperature):
     _K = len(p)
     for _i in range(_K):
         assert abs(sum(J[_i, _j] for _j in range(_K))) < 1e-15
         assert abs(row_sums[_i]) < 1e-15
         for _j in range(_K):
+            # exact: J[i, j] = p_i (0 - p_j) and J[j, i] = p_j (0 - p_i), one product each
             assert J[_i, _j] == J[_j, _i]
     # v^T J v is the variance of v under p (times 1/tau): never negative
     _rng = np.random.default_rng(1)
@@ -380,10 +381,10 @@ def test_properties_by_hand(J, eigvals, np, p, row_sums, temperature):
         _mean = sum(p[_i] * _v[_i] for _i in range(_K))
         _var = sum(p[_i] * (_v[_i] - _mean) ** 2 for _i in range(_K))
         _quad = sum(_v[_i] * J[_i, _j] * _v[_j] for _i in range(_K) for _j in range(_K))
-        assert abs(_quad - _var / temperature.value) < 1e-12
+        assert abs(_quad - _var / kit.value(temperature)) < 1e-12
     # the eigenvalues: a zero, and the others positive; their sum is the trace
     assert abs(eigvals[0]) < 1e-12 and (eigvals[1:] > 0).all()
-    assert abs(sum(eigvals) - sum(p[_i] * (1 - p[_i]) for _i in range(_K)) / temperature.value) < 1e-12
+    assert abs(sum(eigvals) - sum(p[_i] * (1 - p[_i]) for _i in range(_K)) / kit.value(temperature)) < 1e-12
     return
 
 

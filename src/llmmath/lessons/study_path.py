@@ -186,7 +186,7 @@ def _(mo, plan):
 
 @app.cell(hide_code=True)
 def _(LESSONS, day_checks, kit, mo, plan):
-    done_days = [day["day"] for day, ok in zip(plan, day_checks.value, strict=True) if ok]
+    done_days = [day["day"] for day, ok in zip(plan, kit.value(day_checks), strict=True) if ok]
     lessons_read = sum(len(day["new"]) for day in plan if day["day"] in done_days)
     mo.md(f"""
     ## Your progress
@@ -206,7 +206,8 @@ def _(LESSONS, PILLARS, done_days, kit, mo, plan):
     _colors = dict(zip(_pillars, ["#6baed6", "#3182bd", "#e6550d", "#fd8d3c", "#31a354",
                                   "#756bb1", "#636363", "#bdbdbd", "#9e9ac8"], strict=False))
     _pillar_of = {les.name: les.pillar for les in LESSONS}
-    _fig, (_ax0, _ax1) = kit.figure(1, 2, size=(9.0, 3.2), width_ratios=[2.2, 1])
+    _fig, (_ax0, _ax1) = kit.figure(1, 2, size=(9.0, 3.2), width_ratios=[2.2, 1],
+                                     margins={"wspace": 1.45})  # room for pillar names
     for _day in plan:
         _bottom = 0
         for _name in _day["new"]:
@@ -347,10 +348,10 @@ def test_every_lesson_is_new_exactly_once(LESSONS, plan):
 
 
 @app.cell
-def test_fourteen_consecutive_days(LESSON_BLOCKS, PRACTICE_DAYS, day_checks, plan):
+def test_fourteen_consecutive_days(LESSON_BLOCKS, PRACTICE_DAYS, day_checks, kit, plan):
     assert [_d["day"] for _d in plan] == list(range(1, 7 * 2 + 1))
     assert len(plan) == sum(_k for _k, _p in LESSON_BLOCKS) + len(PRACTICE_DAYS)
-    assert len(day_checks.value) == len(plan)
+    assert len(kit.value(day_checks)) == len(plan)
     for _d in plan:
         assert bool(_d["new"]) != bool(_d["commands"])  # a lesson day or a practice day
     # within a block, day loads differ by at most one lesson, earlier days first
@@ -397,9 +398,9 @@ def test_question_counts_match_the_syntax_tree(LESSONS, ast, lesson_facts):
 
 
 @app.cell
-def test_progress_counts_the_ticked_days(day_checks, done_days, lessons_read, plan):
+def test_progress_counts_the_ticked_days(day_checks, done_days, kit, lessons_read, plan):
     # holds for any ticks (none when the page opens)
-    _ticked = [_i + 1 for _i, _ok in enumerate(day_checks.value) if _ok]
+    _ticked = [_i + 1 for _i, _ok in enumerate(kit.value(day_checks)) if _ok]
     assert done_days == _ticked
     _read = 0
     for _day in plan:

@@ -101,7 +101,7 @@ def _(mo):
 
 
 @app.cell
-def _(Tensor, np, shape_a, shape_b, torch):
+def _(Tensor, kit, np, shape_a, shape_b, torch):
     def parse(text):
         """'(3, 4)' -> (3, 4)"""
         return tuple(int(v) for v in text.strip("()").split(",") if v.strip())
@@ -119,7 +119,7 @@ def _(Tensor, np, shape_a, shape_b, torch):
     }
     if torch is not None:
         libraries["PyTorch"] = lambda s: torch.ones(s)
-    sum_shapes = {name: add_shape(ones, parse(shape_a.value), parse(shape_b.value))
+    sum_shapes = {name: add_shape(ones, parse(kit.value(shape_a)), parse(kit.value(shape_b)))
                   for name, ones in libraries.items()}
     return add_shape, libraries, parse, sum_shapes
 
@@ -129,7 +129,7 @@ def _(kit, mo, shape_a, shape_b, sum_shapes):
     _ok = all(isinstance(r, tuple) for r in sum_shapes.values())
     _table = kit.matrix_table([[str(r)] for r in sum_shapes.values()], list(sum_shapes),
                               ["shape of a + b" if _ok else "error message"])
-    mo.md(f"`ones{shape_a.value} + ones{shape_b.value}` "
+    mo.md(f"`ones{kit.value(shape_a)} + ones{kit.value(shape_b)}` "
           + ("broadcasts to:" if _ok else "does not broadcast; each library says why:")
           + f" {_table}")
     return
@@ -165,8 +165,8 @@ def _(mo):
 
 
 @app.cell
-def _(Tensor, Value, calculus, mo, np, x_point):
-    x0 = x_point.value
+def _(Tensor, Value, calculus, kit, mo, np, x_point):
+    x0 = kit.value(x_point)
 
     # NumPy: no autograd, so central differences
     grad_numpy = calculus.numerical_gradient(lambda v: float(v[0] ** 2 + 3 * v[0] + 1),
@@ -506,14 +506,16 @@ def test_broadcasting_rule_by_hand(add_shape, libraries, parse, shape_options):
 
 @app.cell
 def test_derivative_closed_form(grad_numpy, grad_tensor, grad_value, x0):
-    assert grad_value == 2 * x0 + 3 and grad_tensor == 2 * x0 + 3
+    # to rounding: the engines may add x + x + 3 in another order than 2 x + 3
+    assert abs(grad_value - (2 * x0 + 3)) < 1e-12 and abs(grad_tensor - (2 * x0 + 3)) < 1e-12
     assert abs(grad_numpy - (2 * x0 + 3)) < 1e-7
     return
 
 
 @app.cell
 def test_gradients_accumulate(once, twice):
-    assert once["llmmath"] == 7.0 and twice["llmmath"] == 14.0     # d/dw at w = 2 is 7
+    # d/dw at w = 2 is 7; exact: small whole numbers throughout
+    assert once["llmmath"] == 7.0 and twice["llmmath"] == 14.0
     return
 
 

@@ -183,10 +183,10 @@ def _(angle, length_v, mo):
 
 
 @app.cell
-def _(angle, length_v, linalg, mo, np):
+def _(angle, kit, length_v, linalg, mo, np):
     u = np.array([2.0, 0.6])                                     # fixed
-    _t = np.arctan2(u[1], u[0]) + np.radians(angle.value)        # v's direction
-    v = length_v.value * np.array([np.cos(_t), np.sin(_t)])
+    _t = np.arctan2(u[1], u[0]) + np.radians(kit.value(angle))        # v's direction
+    v = kit.value(length_v) * np.array([np.cos(_t), np.sin(_t)])
     dot_uv = linalg.dot(u, v)
     cos_uv = linalg.cosine_similarity(u, v)
     mo.show_code()
@@ -210,7 +210,7 @@ def _(angle, cos_uv, dot_uv, kit, linalg, mo, u, v):
     _ax.axhline(0, color="0.85", lw=0.8)
     _ax.axvline(0, color="0.85", lw=0.8)
     _ax.legend(frameon=False, loc="upper left", fontsize=8)
-    _ax.set_title(f"θ = {angle.value}°")
+    _ax.set_title(f"θ = {kit.value(angle)}°")
     mo.hstack([
         kit.show(_fig, alt="two arrows u and v and the shadow of v on u"),
         mo.md(f"""
@@ -541,6 +541,7 @@ def test_dot_norm_cosine_by_hand(a, b, cos_ab, dot_ab, norm_a):
     _dot = sum(float(x) * float(y) for x, y in zip(a, b, strict=True))
     _na = math.sqrt(sum(float(x) ** 2 for x in a))
     _nb = math.sqrt(sum(float(y) ** 2 for y in b))
+    # exact: whole numbers, so every product and partial sum is exact in any order
     assert _dot == dot_ab == 1 * 4 + 2 * 5 + 3 * 6
     assert abs(norm_a - math.sqrt(14.0)) < 1e-15 and abs(norm_a - _na) < 1e-15
     assert abs(cos_ab - _dot / (_na * _nb)) < 1e-15
@@ -549,6 +550,7 @@ def test_dot_norm_cosine_by_hand(a, b, cos_ab, dot_ab, norm_a):
 
 @app.cell
 def test_three_norms_by_hand(a, norms_a):
+    # exact: a holds whole numbers, so sums in any order are exact
     assert norms_a["L1"] == sum(abs(float(x)) for x in a)
     assert norms_a["L∞"] == max(abs(float(x)) for x in a)
     assert abs(norms_a["L2"] ** 2 - sum(float(x) * float(x) for x in a)) < 1e-12
@@ -556,11 +558,11 @@ def test_three_norms_by_hand(a, norms_a):
 
 
 @app.cell
-def test_live_cosine_is_cos_of_the_angle(angle, cos_uv, dot_uv, length_v, np, u):
-    _theta = np.radians(angle.value)
+def test_live_cosine_is_cos_of_the_angle(angle, cos_uv, dot_uv, kit, length_v, np, u):
+    _theta = np.radians(kit.value(angle))
     assert abs(cos_uv - np.cos(_theta)) < 1e-12
     _len_u = (u[0] ** 2 + u[1] ** 2) ** 0.5
-    assert abs(dot_uv - _len_u * length_v.value * np.cos(_theta)) < 1e-12
+    assert abs(dot_uv - _len_u * kit.value(length_v) * np.cos(_theta)) < 1e-12
     return
 
 

@@ -221,8 +221,8 @@ def _(mo):
 
 
 @app.cell
-def _(context_choice, continuations, mo, tokenizer):
-    context = context_choice.value                           # two characters of text
+def _(context_choice, continuations, kit, mo, tokenizer):
+    context = kit.value(context_choice)                           # two characters of text
     ids = tokenizer.encode(context)                          # (T,) token ids
     target = int(tokenizer.encode(continuations[context])[0])  # the id that came next
     mo.show_code()
@@ -335,9 +335,9 @@ def _(mo):
 
 
 @app.cell
-def _(logits, mo, prob, temperature, tokenizer):
-    q = prob.decoding_distribution(logits, temperature=temperature.value)  # (V,)
-    next_id = prob.sample(logits, temperature=temperature.value, rng=0)
+def _(kit, logits, mo, prob, temperature, tokenizer):
+    q = prob.decoding_distribution(logits, temperature=kit.value(temperature))  # (V,)
+    next_id = prob.sample(logits, temperature=kit.value(temperature), rng=0)
     next_char = tokenizer.decode([next_id])
     mo.show_code()
     return next_char, next_id, q
@@ -389,7 +389,7 @@ def _(
                       f"‖∂L/∂W_out‖ = {kit.fmt(linalg.norm(g_W_out), 4)}", str(g_W_out.shape)),
         ("update", f"η = {kit.fmt(lr, 2)}: the loss falls from {kit.fmt(loss, 4)} to "
                    f"{kit.fmt(loss_new, 4)}", str(g_W_out.shape)),
-        ("sampling", f"τ = {kit.fmt(temperature.value, 1)}: drew “{visible(next_char)}” "
+        ("sampling", f"τ = {kit.fmt(kit.value(temperature), 1)}: drew “{visible(next_char)}” "
                      f"(id {next_id}, probability {kit.fmt(q[next_id], 3)})", str(q.shape)),
     ]
     _md = ["| stage | shape | a number from this run | lessons |", "|:---|:---|:---|:---|"]
@@ -431,7 +431,7 @@ def _(
     _ax1.bar([i - _w for i in _xs], p, width=_w, label="p before the step", color="#9ecae1")
     _ax1.bar(list(_xs), p_new, width=_w, label="p after one step", color="#3182bd")
     _ax1.bar([i + _w for i in _xs], q, width=_w,
-             label=f"sampled from (τ = {temperature.value:.1f})", color="#fd8d3c")
+             label=f"sampled from (τ = {kit.value(temperature):.1f})", color="#fd8d3c")
     _ax1.set_xticks(list(_xs), labels=_labels)
     _ax1.get_xticklabels()[target].set_color("#d62728")
     _ax1.get_xticklabels()[target].set_fontweight("bold")
@@ -606,6 +606,7 @@ def test_attention_weights_by_hand(W_k, W_q, attn_weights, np, x):
           for _t in range(2)]
     _s = [sum(_q[1][_j] * _k[_t][_j] for _j in range(_d)) / np.sqrt(_d) for _t in range(2)]
     _e = [np.exp(_v - max(_s)) for _v in _s]
+    # the masked weight is exp(-inf) = 0 exactly, whatever the kernels
     assert abs(attn_weights[0, 0] - 1.0) < 1e-12 and attn_weights[0, 1] == 0.0
     for _t in range(2):
         assert abs(attn_weights[1, _t] - _e[_t] / sum(_e)) < 1e-12
