@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from http.cookiejar import CookieJar
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from llmmath.cli import app
 from llmmath.lessons import LESSONS
 
 ROOT = Path(__file__).resolve().parents[1]
-URL = re.compile(r"http://127\.0\.0\.1:(\d+)/\S*")
+URL = re.compile(r"http://127\.0\.0\.1:(\d+)(/\S*)\?token=([A-Za-z0-9_\-]+)")
 
 runner = CliRunner()
 
@@ -30,19 +31,25 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _get(url: str) -> tuple[int, str]:
+def _get(url: str, opener: urllib.request.OpenerDirector | None = None) -> tuple[int, str]:
     # a hang guard, not a timing check: a loaded 2-core machine can take long to render a page
     try:
-        with urllib.request.urlopen(url, timeout=60) as response:
+        with (opener or urllib.request.build_opener()).open(url, timeout=60) as response:
             return response.status, response.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode("utf-8", "replace")
 
 
 class Server:
-    """``llmmath ARGS --no-browser`` in a subprocess; stdout goes to a file."""
+    """``llmmath ARGS --no-browser`` in a subprocess; stdout goes to a file.
+
+    ``url`` is the address it prints (with its access token), ``base`` the
+    server's root; :meth:`get` fetches a path as the learner's browser does,
+    with the cookie the first visit of ``url`` left.
+    """
 
     def __init__(self, tmp_path: Path, *args: str) -> None:
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
         tmp_path.mkdir(parents=True, exist_ok=True)
         self.log = tmp_path / "server.log"
         self._out = open(self.log, "w")  # noqa: SIM115 (closed in stop)
@@ -60,11 +67,11 @@ class Server:
         while time.monotonic() < deadline:
             match = URL.search(self.text())
             if match:
-                base = match.group(0)
+                self.base = f"http://127.0.0.1:{match.group(1)}/"
                 while time.monotonic() < deadline:  # poll until it answers
                     try:
-                        if _get(base)[0] == 200:
-                            return base
+                        if _get(match.group(0), self.opener)[0] == 200:
+                            return match.group(0)
                     except OSError:
                         pass
                     time.sleep(0.2)
@@ -74,6 +81,9 @@ class Server:
             time.sleep(0.1)
         self.stop()
         pytest.fail(f"the course server did not come up:\n{self.text()}")
+
+    def get(self, path: str) -> tuple[int, str]:
+        return _get(self.base + path, self.opener)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -126,7 +136,7 @@ def _server_on_a_free_port(tmp_path: Path, *args: str) -> tuple[Server, int]:
     for attempt in range(5):
         port = _free_port()
         server = Server(tmp_path / f"try{attempt}", *args, "--port", str(port))
-        if server.url.startswith(f"http://127.0.0.1:{port}/") or "busy" not in server.text():
+        if server.base == f"http://127.0.0.1:{port}/" or "busy" not in server.text():
             return server, port
         server.stop()
     pytest.fail("five free ports were all taken before the server could bind one")
@@ -136,16 +146,19 @@ def _server_on_a_free_port(tmp_path: Path, *args: str) -> tuple[Server, int]:
 def test_course_serves_home_and_lesson_on_localhost(tmp_path: Path) -> None:
     server, port = _server_on_a_free_port(tmp_path, "course")
     try:
-        assert server.url == f"http://127.0.0.1:{port}/"
-        status, home = _get(server.url)
+        match = URL.fullmatch(server.url)
+        assert match and match.group(1) == str(port) and match.group(2) == "/"
+        assert _get(server.base)[0] == 403       # without the token nothing is served
+        status, home = server.get("")
         assert status == 200
         positions = [home.find(f'data-lesson="{lesson.name}"') for lesson in LESSONS]
         assert all(p >= 0 for p in positions) and positions == sorted(positions)
-        status, page = _get(server.url + "lesson/attention/")
+        status, page = server.get("lesson/attention/")
         assert status == 200 and "<html" in page.lower()
-        status, _ = _get(server.url + "lesson/attention")  # redirected to the slash form
+        assert page.find('id="llmmath-first-paint"') < page.find('<div id="root">')
+        status, _ = server.get("lesson/attention")  # redirected to the slash form
         assert status == 200
-        status, page = _get(server.url + "lesson/no_such_lesson/")
+        status, page = server.get("lesson/no_such_lesson/")
         assert status == 404 and "no lesson of that name" in page
     finally:
         server.stop()
@@ -169,11 +182,11 @@ def test_busy_port_falls_back_and_lesson_url_is_reported(tmp_path: Path) -> None
         port = busy.getsockname()[1]
         server = Server(tmp_path, "lesson", "attention", "--port", str(port))
         try:
-            used = int(URL.search(server.url).group(1))
-            assert used != port
-            assert server.url.endswith("/lesson/attention/")
+            match = URL.fullmatch(server.url)
+            assert match and int(match.group(1)) != port
+            assert match.group(2) == "/lesson/attention/"
             assert "busy" in server.text()
-            assert _get(server.url)[0] == 200
+            assert server.get("lesson/attention/")[0] == 200
         finally:
             server.stop()
 
@@ -228,3 +241,19 @@ def test_export_runs_marimo_on_a_real_lesson(tmp_path: Path) -> None:
     assert f'href="{LESSONS[i + 1].name}.html"' not in index  # not exported: no dead link
     # marimo's session snapshot did not land in the package's lesson folder
     assert (snapshot.stat().st_mtime_ns if snapshot.exists() else None) == before
+
+
+def test_syllabus_pages_are_named_by_subject() -> None:
+    """Wherever a learner sees a syllabus page, it has its subject, not its hash file name."""
+    from llmmath.ledger import SYLLABUS_FILES, SYLLABUS_TITLES, get_claim
+    from llmmath.server import render_home
+
+    home = render_home(lambda lesson: None)
+    assert all(title in home for title in SYLLABUS_TITLES.values())
+    assert "five public web pages" in home.replace("\n", " ")
+    result = runner.invoke(app, ["verify", "--file", "001"])
+    assert SYLLABUS_TITLES["001"] in result.output
+    assert SYLLABUS_FILES["001"] not in result.output
+    shown = runner.invoke(app, ["verify", "--show", "001-attention-worked-example"]).output
+    assert SYLLABUS_TITLES["001"] in shown and SYLLABUS_FILES["001"] not in shown
+    assert get_claim("001-attention-worked-example").page == f"“{SYLLABUS_TITLES['001']}”"

@@ -29,6 +29,14 @@ _NO_BROWSER = typer.Option(
 _PORT = typer.Option(
     DEFAULT_PORT, "--port", min=0, max=65535,
     help="Port on 127.0.0.1; a free one is used instead when it is busy.")
+# defaults as llmmath.server.MAX_KERNELS and IDLE_TIMEOUT_S (not imported: --help stays fast)
+_MAX_KERNELS = typer.Option(
+    8, "--max-kernels", min=1, max=256,
+    help="Lessons that may run at once (each open lesson tab runs one Python kernel).")
+_IDLE_TIMEOUT = typer.Option(
+    3600.0, "--idle-timeout", min=1.0,
+    help="Seconds after which a lesson nobody has used is stopped (reload its tab to "
+         "restart it).")
 
 CDN_NOTE = ("Note: pages exported by marimo load marimo's frontend (JavaScript and CSS) "
             "from a CDN when they are opened, so viewing them needs an internet "
@@ -39,17 +47,23 @@ def _valid_names() -> str:
     return ", ".join(lesson.name for lesson in LESSONS)
 
 
-def _start(path: str, port: int, no_browser: bool) -> None:
-    """Serve the course and point the reader (or a browser) at ``path``."""
+def _start(path: str, port: int, no_browser: bool, max_kernels: int = 8,
+           idle_timeout: float = 3600.0) -> None:
+    """Serve the course and point the reader (or a browser) at ``path``.
+
+    The address carries the server's access token (a fresh one each start), as
+    Jupyter's does: only a browser given that address can use the course.
+    """
     from llmmath import server
 
-    app = server.build_app()
+    app = server.build_app(max_kernels=max_kernels, idle_timeout_s=idle_timeout)
     sock, exact = server.bind_socket(port)
-    url = f"http://{server.HOST}:{sock.getsockname()[1]}{path}"
+    url = f"http://{server.HOST}:{sock.getsockname()[1]}{path}?{server.TOKEN_PARAM}={app.token}"
     if not exact:
         typer.echo(f"Port {port} is busy; using a free port instead.")
     typer.echo(f"llmmath course: {url}")
-    typer.echo("Press Ctrl+C to stop the server.")
+    typer.echo("The address holds this server's access token: open it as it is. "
+               "Press Ctrl+C to stop the server.")
 
     def open_browser() -> None:
         import webbrowser
@@ -129,6 +143,8 @@ def course(
     only: list[str] | None = typer.Option(
         None, "--lesson", "-l",
         help="With --export: export only this lesson (repeat for several)."),
+    max_kernels: int = _MAX_KERNELS,
+    idle_timeout: float = _IDLE_TIMEOUT,
 ) -> None:
     """Open the interactive course (served on 127.0.0.1, fully offline)."""
     if only and export is None:
@@ -157,13 +173,15 @@ def course(
         if any(error is not None for error in results.values()):
             raise typer.Exit(1)
         return
-    _start("/", port, no_browser)
+    _start("/", port, no_browser, max_kernels, idle_timeout)
 
 
 def lesson(
     name: str = typer.Argument(..., help="Lesson name, for example 'attention'."),
     no_browser: bool = _NO_BROWSER,
     port: int = _PORT,
+    max_kernels: int = _MAX_KERNELS,
+    idle_timeout: float = _IDLE_TIMEOUT,
 ) -> None:
     """Open one lesson of the course by name."""
     match = [les for les in LESSONS if les.name == name]
@@ -175,7 +193,7 @@ def lesson(
         typer.echo(f"Error: lesson {name!r} is part of the course but its notebook "
                    f"({match[0].path}) is not written yet.", err=True)
         raise typer.Exit(1)
-    _start(f"/lesson/{name}/", port, no_browser)
+    _start(f"/lesson/{name}/", port, no_browser, max_kernels, idle_timeout)
 
 
 def register(app: typer.Typer) -> None:

@@ -252,7 +252,7 @@ def value(control: Any) -> Any:
       (a value that is not a number becomes ``start``);
     - a slider with ``steps``: the value if it is one of the steps, else the
       nearest step;
-    - a switch or a checkbox: ``True`` only for ``True``;
+    - a switch, a checkbox or a run button: ``True`` only for ``True``;
     - a dropdown: the value if it is one of the options, else the first option;
     - an array of controls: the list of its elements' values, each held so.
 
@@ -276,7 +276,7 @@ def value(control: Any) -> Any:
         if not number:
             return control.start
         return min(max(v, control.start), control.stop)
-    if isinstance(control, (ui.switch, ui.checkbox)):
+    if isinstance(control, (ui.switch, ui.checkbox, ui.run_button)):
         return v is True
     if isinstance(control, ui.dropdown):
         options = list(control.options.values())
@@ -284,7 +284,7 @@ def value(control: Any) -> Any:
             return v
         return options[0] if options else None
     raise TypeError(f"value: no bounds known for a {type(control).__name__} control; "
-                    f"expected a marimo slider, switch, checkbox, dropdown or array.")
+                    f"expected a marimo slider, switch, checkbox, run button, dropdown or array.")
 
 
 # ------------------------------------------------------------------ numbers
