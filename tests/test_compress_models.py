@@ -265,9 +265,10 @@ def test_ngram_cache_roundtrip_is_exact(tmp_path):
 
 def test_corpus_ngram_is_written_to_the_cache_once(monkeypatch, tmp_path):
     monkeypatch.setenv("LLMMATH_CACHE_DIR", str(tmp_path))
-    lm, sha = specs.corpus_ngram.__wrapped__(2)
+    lm, sha, key = specs.corpus_ngram.__wrapped__(2)
     files = list((tmp_path / "ngram").glob("*.npz"))
     assert len(files) == 1 and len(sha) == 64
-    again, _ = specs.corpus_ngram.__wrapped__(2)
+    again, _, again_key = specs.corpus_ngram.__wrapped__(2)
+    assert again_key == key
     assert np.array_equal(again.distribution("th"), lm.distribution("th"))
     assert math.isclose(float(lm.distribution("q")[lm.vocab.index("u")]), 1.0, rel_tol=0.1)

@@ -45,7 +45,7 @@ from llmmath._validation import check_int, describe
 from llmmath.errors import InvalidTypeError, InvalidValueError
 from llmmath.ngram import UNK, NGramLM
 
-__all__ = ["CodingModel", "UniformModel", "NGramModel", "identity_sha256"]
+__all__ = ["CodingModel", "UniformModel", "NGramModel", "identity_sha256", "frequent_contexts"]
 
 _MEMO_ROWS = 1 << 16     # distributions an n-gram model keeps per run (then starts afresh)
 
@@ -64,6 +64,33 @@ def _check_alphabet(alphabet: Any, op: str) -> str:
         raise InvalidValueError(f"{op}: argument 'alphabet' repeats a character; expected "
                                 "distinct characters.")
     return alphabet
+
+
+def frequent_contexts(text: str, k: int, m: int) -> list[str]:
+    """The ``m`` most frequent substrings of length ``k`` in ``text`` (ties: in code-point order).
+
+    Examples
+    --------
+    >>> frequent_contexts("abcabcabd", 2, 3)
+    ['ab', 'bc', 'ca']
+    """
+    if k == 0 or len(text) < k:
+        return []
+    cp = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").astype(np.int64)
+    chars, idx = np.unique(cp, return_inverse=True)
+    base = len(chars)
+    if base ** k >= 2**63:                     # too many to pack in one integer: count in Python
+        counts: dict[str, int] = {}
+        for i in range(len(text) - k + 1):
+            counts[text[i:i + k]] = counts.get(text[i:i + k], 0) + 1
+        return sorted(counts, key=lambda h: (-counts[h], [ord(c) for c in h]))[:m]
+    code = np.zeros(len(cp) - k + 1, dtype=np.int64)
+    for j in range(k):                         # the k characters as digits in base len(chars)
+        code = code * base + idx[j:len(cp) - k + 1 + j]
+    keys, n = np.unique(code, return_counts=True)
+    top = keys[np.lexsort((keys, -n))[:m]]     # most frequent first; ties by code
+    digits = np.stack([(top // base ** (k - 1 - j)) % base for j in range(k)], axis=1)
+    return ["".join(map(chr, chars[row])) for row in digits]
 
 
 class CodingModel:
@@ -145,6 +172,11 @@ class NGramModel(CodingModel):
     size_bytes : int or callable, optional
         What shipping the model costs (default: 12 bytes per stored n-gram), or
         a function that computes it when first asked.
+    warm : (list of str, ndarray), optional
+        Contexts of ``order - 1`` characters and their distributions, as
+        :meth:`distributions` computes them, kept for every run: the frequent
+        contexts of the training text, so that a run rarely has to ask the
+        n-gram model (see :func:`frequent_contexts`).
 
     Examples
     --------
@@ -154,7 +186,7 @@ class NGramModel(CodingModel):
     """
 
     def __init__(self, lm: NGramLM, *, identity: dict | None = None, spec: str | None = None,
-                 size_bytes: Any = None) -> None:
+                 size_bytes: Any = None, warm: Any = None) -> None:
         op = "NGramModel"
         if not isinstance(lm, NGramLM):
             raise InvalidTypeError(f"{op}: argument 'lm' must be a fitted NGramLM; got "
@@ -174,6 +206,13 @@ class NGramModel(CodingModel):
         self.identity = identity or self._fingerprint()
         counts = sum(lm.num_ngrams(m) for m in range(1, lm.order + 1))
         self._size = 12 * counts if size_bytes is None else size_bytes
+        self._warm: dict[str, np.ndarray] = {}
+        if warm is not None:
+            contexts, rows = warm
+            if len(contexts) != len(rows) or any(len(h) != self.order - 1 for h in contexts):
+                raise InvalidValueError(f"{op}: argument 'warm' must pair contexts of "
+                                        f"{self.order - 1} characters with their rows.")
+            self._warm = dict(zip(contexts, rows, strict=True))
 
     @property
     def size_bytes(self) -> int:
@@ -199,27 +238,44 @@ class NGramModel(CodingModel):
                 "ngrams": [lm.num_ngrams(m) for m in range(1, lm.order + 1)],
                 "probe_sha256": hashlib.sha256(probe.tobytes()).hexdigest()}
 
+    def distributions(self, contexts: list[str]) -> np.ndarray:
+        """The next-character distributions after each context of ``order - 1`` characters.
+
+        Row ``i`` of ``next_token_distributions(s)`` depends on ``s[i-k:i]`` only
+        (``k = order - 1``), so for the contexts joined into one string the rows
+        that follow each context are its distributions: one call per 4,096 contexts.
+
+        Examples
+        --------
+        >>> m = NGramModel.fit("abab", order=2)
+        >>> bool(np.allclose(m.distributions(["a", "b"]), [m.lm.distribution("a"),
+        ...                                                 m.lm.distribution("b")]))
+        True
+        """
+        k = self.order - 1
+        out = [self.lm.next_token_distributions("".join(contexts[i:i + 4096]))[k::k]
+               for i in range(0, len(contexts), 4096)] if k else []
+        return np.concatenate(out) if out else np.zeros((0, self.n_symbols))
+
     def start(self, n_streams: int) -> dict:
         n = _check_streams(n_streams, "NGramModel.start")
         return {"history": [""] * n, "memo": {}}
 
     def probs(self, state: dict) -> np.ndarray:
-        k, history, memo = self.order - 1, state["history"], state["memo"]
+        k, history, memo, warm = self.order - 1, state["history"], state["memo"], self._warm
         if k == 0:
             return np.tile(self.lm.distribution(()), (len(history), 1))
         if len(history[0]) < k:    # the first k steps: a short context means "text starts here"
             return np.stack([self.lm.distribution(h) for h in history])
-        # A context seen before in this run reuses its row (the decoder, running the same
-        # calls in the same order, reuses the same rows). The others are computed in one
-        # call: row i of next_token_distributions(s) depends on s[i-k:i] only, so the rows
-        # that follow each k-character context are the distributions after it.
-        missing = list(dict.fromkeys(h for h in history if h not in memo))
+        # A frequent context has its row ready (the same rows for every run); one met
+        # before in this run reuses its row (the decoder, making the same calls in the same
+        # order, reuses the same rows); the others are computed together, in one call.
+        missing = list(dict.fromkeys(h for h in history if h not in warm and h not in memo))
         if missing:
             if len(memo) + len(missing) > _MEMO_ROWS:
                 memo.clear()
-            rows = self.lm.next_token_distributions("".join(missing))[k::k].copy()
-            memo.update(zip(missing, rows, strict=True))
-        return np.stack([memo[h] for h in history])
+            memo.update(zip(missing, self.distributions(missing), strict=True))
+        return np.stack([warm[h] if h in warm else memo[h] for h in history])
 
     def update(self, state: dict, chars: list[str]) -> None:
         k, history = self.order - 1, state["history"]

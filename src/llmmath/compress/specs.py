@@ -44,7 +44,7 @@ from llmmath.checkpoint import (
 )
 from llmmath.compress.adaptive import adaptive_ngram
 from llmmath.compress.mixing import GeometricMixture
-from llmmath.compress.models import CodingModel, NGramModel, UniformModel
+from llmmath.compress.models import CodingModel, NGramModel, UniformModel, frequent_contexts
 from llmmath.errors import InvalidTypeError, InvalidValueError
 
 __all__ = ["DEFAULT_SPEC", "load_model", "corpus_ngram", "cache_dir", "SPEC_HELP"]
@@ -55,6 +55,8 @@ SPEC_HELP = ("uniform | ngram:N | ngram:N:adaptive | CKPT (a GPT checkpoint or i
              "mix:CKPT+ngram:N")
 _NGRAM = re.compile(r"ngram:(\d+)(:adaptive)?")
 _MAX_ORDER = 12
+#: Contexts whose distributions a corpus n-gram model keeps ready (the most frequent ones).
+WARM_CONTEXTS = 1 << 15
 _SPECIALS = {"BOS": ngram.BOS, "UNK": ngram.UNK}
 _MARK = "\0llmmath.ngram."                     # a symbol of length > 1 cannot be a character
 
@@ -119,8 +121,9 @@ def _load(path: Path, key: str) -> ngram.NGramLM | None:
 
 
 @functools.lru_cache(maxsize=4)
-def corpus_ngram(order: int, smoothing: str = "kneser_ney") -> tuple[ngram.NGramLM, str]:
-    """The n-gram model fitted on the corpus's training split, and that text's SHA-256.
+def corpus_ngram(order: int, smoothing: str = "kneser_ney") -> tuple[ngram.NGramLM, str, str]:
+    """The n-gram model fitted on the corpus's training split, that text's SHA-256, and the
+    cache key (which also covers the order, the smoothing and the n-gram code).
 
     Cached in memory and in :func:`cache_dir` (written atomically).
     """
@@ -139,15 +142,46 @@ def corpus_ngram(order: int, smoothing: str = "kneser_ney") -> tuple[ngram.NGram
                     stale.unlink()
         except OSError:               # a read-only cache is no reason to fail; refit next time
             pass
-    return lm, text_sha
+    return lm, text_sha, key
+
+
+def _warm_table(model: NGramModel, key: str) -> tuple[list[str], np.ndarray]:
+    """The distributions after the :data:`WARM_CONTEXTS` most frequent contexts of the
+    training text, computed by ``model.distributions`` and cached beside the model."""
+    k = model.order - 1
+    path = cache_dir() / "ngram" / f"warm-{k}-{WARM_CONTEXTS}-{key[:16]}.npz"
+    try:
+        ck = load_checkpoint(path)
+        if ck.header.get("key") == key:
+            codes = ck.arrays["contexts"]
+            contexts = [codes[i].tobytes().decode("utf-32-le") for i in range(len(codes))]
+            return contexts, ck.arrays["rows"]
+    except (CheckpointError, KeyError, ValueError):
+        pass
+    contexts = frequent_contexts(_corpus_train(), k, WARM_CONTEXTS)
+    rows = model.distributions(contexts)
+    codes = np.array([[ord(c) for c in h] for h in contexts], dtype=np.uint32).reshape(-1, k)
+    try:
+        save_checkpoint(path, {"format": "llmmath-ngram-warm", "key": key},
+                        {"contexts": codes, "rows": rows})
+        for stale in path.parent.glob(f"warm-{k}-{WARM_CONTEXTS}-*.npz"):
+            if stale != path:
+                stale.unlink()
+    except OSError:
+        pass
+    return contexts, rows
 
 
 def _corpus_model(order: int) -> NGramModel:
-    lm, sha = corpus_ngram(order)
+    lm, sha, key = corpus_ngram(order)
     identity = {"kind": "ngram", "order": order, "smoothing": "kneser_ney",
                 "corpus": "shakespeare", "split": "train", "text_sha256": sha}
+    model = NGramModel(lm, identity=identity, spec=f"ngram:{order}",
+                       size_bytes=_size_of_corpus_train)
+    if order == 1:
+        return model
     return NGramModel(lm, identity=identity, spec=f"ngram:{order}",
-                      size_bytes=_size_of_corpus_train)
+                      size_bytes=_size_of_corpus_train, warm=_warm_table(model, key))
 
 
 @functools.lru_cache(maxsize=1)
