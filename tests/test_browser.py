@@ -115,13 +115,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl+C's default in the server, as in a terminal, even when this run ignores it.
+
+    A test run started in the background (nohup, ``&``, some CI runners) ignores
+    SIGINT, and a child inherits that; the server then rightly ignores Ctrl+C too.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_server(log: Path) -> tuple[subprocess.Popen, str, object]:
     out = open(log, "w")  # noqa: SIM115 (closed by the caller)
     proc = subprocess.Popen(
         [sys.executable, "-m", "llmmath.cli", "course", "--no-browser",
          "--port", str(_free_port())],
         stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_as_in_a_terminal)
     deadline = time.monotonic() + 180  # a hang guard for a loaded machine, not a timing check
     # the printed address carries the access token, which the server trades for a cookie
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))

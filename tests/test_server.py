@@ -233,6 +233,12 @@ def test_no_response_allows_other_origins(course: Course) -> None:
         assert headers.get("x-frame-options") == "SAMEORIGIN"
 
 
+def test_marimo_s_other_kernel_transports_are_closed(course: Course) -> None:
+    """Kernels start over /ws only, where they are counted; /sse would start uncounted ones."""
+    for path in ("/lesson/sampling/sse?session_id=s-sse", "/lesson/sampling/ws_sync"):
+        assert course.get(path)[0] == 404, path
+
+
 def test_websockets_need_the_token_and_this_origin(course: Course) -> None:
     assert _refused_handshake(course, origin="http://evil.example") == 403
     assert _refused_handshake(course, origin="null") == 403

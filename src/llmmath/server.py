@@ -67,6 +67,9 @@ LOOPBACK_NAMES = frozenset({"127.0.0.1", "localhost"})
 TOKEN_PARAM = "token"
 
 _LESSON_PATH = re.compile(r"^/lesson/([A-Za-z0-9_]+)(/.*)?$")
+# marimo's other ways into a kernel (server-sent events, collaborative editing): the
+# course uses the websocket alone, where kernels are counted
+_OTHER_KERNEL_DOORS = frozenset({"/sse", "/ws_sync"})
 
 _CSS = """
 :root { color-scheme: light dark; --fg: #1d1f23; --muted: #5d6470; --bg: #fbfbfa;
@@ -496,6 +499,9 @@ class CourseApp:
             return
         if scope["type"] == "websocket" and rest == "/ws":
             await self._kernel_socket(scope, receive, send)
+            return
+        if rest in _OTHER_KERNEL_DOORS:
+            await self._not_found(scope, receive, send, "The lessons talk over /ws only.")
             return
         sid = _header(scope, b"marimo-session-id")
         if sid is not None:
