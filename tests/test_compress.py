@@ -77,6 +77,9 @@ def test_quantize_examples_by_hand():
     # p = (1/2, 1/4, 1/4, 0): floor(p * (2^24 - 4)) + 1, remainder 0
     assert quantize([0.5, 0.25, 0.25, 0.0]).tolist() == [2**23 - 1, 2**22, 2**22, 1]
     assert quantize([7.0]).tolist() == [TOTAL]
+    # (2/3, 1/3): floor(2/3 (2^24 - 2)) + 1 = 11184810, floor(1/3 (2^24 - 2)) + 1 = 5592405,
+    # and the one left over goes to the larger
+    assert quantize([2.0, 1.0]).tolist() == [11184811, 5592405]
     assert PRECISION == 24
 
 
@@ -124,6 +127,7 @@ def test_both_coders_decode_the_same_frequency_streams(stream):
     # less: trailing zero bytes are dropped, and a message that is the point 0 is empty.)
     assert sizes["arithmetic"] <= ideal + 2 + 8
     assert sizes["range"] <= ideal + 64 + 8
+    assert abs(sizes["arithmetic"] - sizes["range"]) <= 72      # the same code, within bytes
 
 
 def test_typical_messages_cost_their_code_length(rng):
@@ -241,6 +245,18 @@ def test_written_size_matches_direct_sum_and_ngram_nll(ngram3):
         assert enc.ideal_bits == pytest.approx(direct, abs=1e-6)
         assert abs(8 * enc.payload_bytes - direct) <= 64, coder
         assert len(enc.data) - enc.payload_bytes == 102 + len(ngram3.spec) + 4 * enc.n_chunks
+
+
+def test_chunks_are_scored_as_independent_texts(ngram3):
+    # several streams per step: each stream's distributions are its own chunk's, as NGramLM
+    # scores that chunk alone (the batched path must not mix the streams' rows up)
+    text = ("it was the age of wisdom, it was the season of light, it was the spring " * 5)[:333]
+    lengths = split_lengths(len(text), 37)
+    starts = np.cumsum([0, *lengths[:-1]])
+    expected = sum(float(ngram3.lm.nll(text[a:a + m]).sum())
+                   for a, m in zip(starts, lengths, strict=True)) / math.log(2)
+    enc = encode(text, ngram3, chunk_size=37)
+    assert enc.n_chunks == 9 and enc.model_bits == pytest.approx(expected, rel=1e-9)
 
 
 # ------------------------------------------------------------------ damaged and mismatched data

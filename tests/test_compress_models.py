@@ -110,6 +110,30 @@ def test_adaptive_model_learns_a_text_unlike_its_training(ngram):
     assert adaptive_ngram(ngram).sha256 != ngram.sha256
 
 
+@given(st.text(alphabet=st.sampled_from("abc \n😀"), max_size=80), st.integers(1, 4),
+       st.integers(1, 20))
+def test_frequent_contexts_are_the_most_common_substrings(text, k, m):
+    from llmmath.compress.models import frequent_contexts
+
+    counts = Counter(text[i:i + k] for i in range(len(text) - k + 1))
+    expected = sorted(counts, key=lambda h: (-counts[h], [ord(c) for c in h]))[:m]
+    assert frequent_contexts(text, k, m) == expected
+
+
+def test_warm_rows_change_nothing_but_the_work(ngram):
+    from llmmath.compress.models import frequent_contexts
+
+    contexts = frequent_contexts(TRAIN, 2, 40)
+    warm = NGramModel(ngram.lm, identity=ngram.identity, warm=(contexts,
+                                                                 ngram.distributions(contexts)))
+    text = TRAIN[10:200] + " ok 😀"
+    assert encode(text, warm, chunk_size=50).model_bits == pytest.approx(
+        encode(text, ngram, chunk_size=50).model_bits, rel=1e-12)
+    assert _roundtrips(warm, text)
+    with pytest.raises(InvalidValueError, match="warm"):
+        NGramModel(ngram.lm, warm=(["abc"], np.zeros((1, ngram.n_symbols))))
+
+
 # ------------------------------------------------------------------ geometric mixing
 def test_mixture_is_the_normalised_weighted_product(ngram):
     other = NGramModel.fit("a different text, with other letters: xyz!", order=2)
@@ -225,6 +249,20 @@ def test_checkpoint_spec_roundtrip_and_identity(checkpoint, ngram):
     assert decompress(data) == text
     with pytest.raises(ModelMismatchError):
         decompress(data, str(checkpoint))
+
+
+def test_gpt_file_decodes_in_another_process(checkpoint, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    text = "and all the clouds that lour'd upon our house " * 3
+    packed, out = tmp_path / "g.lmz", tmp_path / "g.txt"
+    packed.write_bytes(compress(text, str(checkpoint), chunk_size=40))     # 4 streams
+    subprocess.run([sys.executable, "-m", "llmmath.cli", "decompress", str(packed), "-o",
+                    str(out), "--no-progress"], check=True, capture_output=True,
+                   env={**os.environ})
+    assert out.read_text(encoding="utf-8") == text
 
 
 # ------------------------------------------------------------------ specs and the cache
