@@ -159,7 +159,7 @@ LESSONS: tuple[Lesson, ...] = (
                     "llmmath.landscape.minibatch_gradient_variance")),
     Lesson("training_loop", "The complete training loop", "optimisation",
            "Batch, forward, loss, backward, clip, AdamW: a small GPT trained on the page.",
-           min_tests=7,
+           min_tests=8,
            teaches=("llmmath.train.Trainer.train_step", "llmmath.data.get_batch",
                     "llmmath.nn.GPT.forward", "llmmath.optim.clip_grad_norm",
                     "llmmath.optim.AdamW", "llmmath.optim.cosine_schedule",

@@ -6,6 +6,7 @@ app = marimo.App(width="medium", app_title="The complete training loop")
 
 @app.cell
 def _():
+    import contextlib
     import html
     import inspect
     import math
@@ -14,7 +15,6 @@ def _():
 
     import marimo as mo
     import numpy as np
-    from threadpoolctl import threadpool_limits
 
     from llmmath.autograd import no_grad
     from llmmath.data import get_batch, load_corpus
@@ -24,10 +24,17 @@ def _():
     from llmmath.optim import AdamW, clip_grad_norm, cosine_schedule
     from llmmath.train import Trainer, prepare_data, preset_config
 
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:        # not installed: BLAS keeps its threads, and the page still works
+        threadpool_limits = None
+
     def one_thread():
         """One BLAS thread while a cell computes: the matrices of a tiny GPT are too small to
         share out, and on a busy machine a second thread waiting for a core slows every
         product down many times over."""
+        if threadpool_limits is None:
+            return contextlib.nullcontext()
         return threadpool_limits(limits=1, user_api="blas")
 
     return (
@@ -70,7 +77,7 @@ def _(mo):
     cross-entropy and its gradient $p - y$, backpropagation, the noise of a
     mini-batch, Adam. Training puts the pieces in a loop of six steps and
     runs it again and again. Nothing else happens: no step of the loop knows
-    anything about Shakespeare, yet repeated a few hundred times it turns
+    anything about Shakespeare, yet repeated often enough it turns
     random weights into a model that spells words and lays out a play.
 
     Below, each step is written as a formula beside the line of llmmath
@@ -344,14 +351,15 @@ def _(config, kit, mo, untrained):
         ("gradient clip c", config.grad_clip),
         ("parameters", untrained.model.num_params(non_embedding=False)),
     ]
-    _settings = kit.matrix_table([[_v] for _, _v in _rows], [_k for _k, _ in _rows],
-                                 ["value"], digits=4, corner="setting")
+    _settings = kit.matrix_table([[kit.fmt(_v, 4) if isinstance(_v, float) else f"{_v:,}"]
+                                  for _, _v in _rows], [_k for _k, _ in _rows], ["value"],
+                                 corner="setting")
     train_button = mo.ui.run_button(label="Train the model", kind="success")
     mo.hstack([mo.md(_settings), mo.vstack([
         train_button,
         mo.md("Training runs in this page's process. The progress bar says how far it "
               "has gone and how long it has left; the curve redraws as it goes."),
-    ])], justify="start", gap=2, align="start")
+    ])], justify="start", gap=2, align="start", widths=[1, 2])
     return (train_button,)
 
 
@@ -368,7 +376,7 @@ def _(baseline, config, kit, np, untrained):
         steps = [s for s, _ in evals]
         ax.plot(steps, [e["train"] for _, e in evals], "o-", color="C0", ms=3.5,
                 label="train (estimate)")
-        ax.plot(steps, [e["val"] for _, e in evals], "s-", color="C1", ms=3.5,
+        ax.plot(steps, [e["val"] for _, e in evals], "s--", color="C1", ms=4.5, mfc="none",
                 label="validation (estimate)")
         ax.axhline(baseline, color="C3", ls="--", lw=1.2, label="uniform: log V")
         low = min([1.5, *history["loss"], *[e["val"] for _, e in evals]])
@@ -377,7 +385,7 @@ def _(baseline, config, kit, np, untrained):
         ax.set_xlabel("step")
         ax.set_ylabel("loss (nats per character)")
         ax.set_title("the loss while training")
-        ax.legend(loc="upper right", fontsize=8)
+        ax.legend(loc="center right", fontsize=8)
         bx.plot(np.arange(config.max_iters), _schedule, color="C2")
         now = history["step"][-1] if history["step"] else 0
         bx.plot([now], [untrained.lr_at(min(now, config.max_iters - 1))], "o", color="C2")
@@ -406,12 +414,7 @@ def _(
     train_button,
     train_live,
 ):
-    def _pressed(button):
-        # a run button's value is a bool by construction: marimo converts whatever the
-        # browser sends to True or False, so there is no range to hold it to
-        return button.value is True
-
-    if _pressed(train_button):
+    if kit.value(train_button):
         trained = Trainer(config, data)
         _t0 = time.perf_counter()
         with mo.status.progress_bar(total=live_steps, title="Training",
@@ -420,22 +423,29 @@ def _(
                 {"step": [], "loss": [], "evals": [(0, start_losses)]}),
                 alt="loss curve at step 0"))
 
+            _last = {"end": time.perf_counter(), "cost": 0.0}   # of the latest drawing
+
             def _on_step(h):
                 _bar.update(subtitle=f"step {h['step'][-1]}: batch loss "
                                      f"{kit.fmt(h['loss'][-1], 3)}")
-                if h["step"][-1] % 25 == 0 or h["step"][-1] == live_steps:
+                # a drawing costs as much as several steps: redraw about once a second, and
+                # never spend more than a fifth of the time on drawing
+                _now = time.perf_counter()
+                if _now - _last["end"] >= max(1.0, 4 * _last["cost"]):
                     mo.output.replace_at_index(
                         kit.show(draw_curve(h), alt="the loss curve while training"), 1)
+                    _last["end"] = time.perf_counter()
+                    _last["cost"] = _last["end"] - _now
 
             with one_thread():
                 history = train_live(trained, live_steps, eval_every, on_step=_on_step)
         train_seconds = time.perf_counter() - _t0
-        _last = history["evals"][-1][1]
+        _final = history["evals"][-1][1]
         _summary = mo.callout(mo.md(
             f"Trained for {trained.step} steps in {kit.fmt(train_seconds, 1)} s "
             f"({kit.fmt(trained.step * config.batch_size * config.block_size / train_seconds, 0)}"
-            f" characters per second). Final estimates: **{kit.fmt(_last['train'], 3)}** nats "
-            f"on the training plays, **{kit.fmt(_last['val'], 3)}** on the held-out plays."),
+            f" characters per second). Final estimates: **{kit.fmt(_final['train'], 3)}** nats "
+            f"on the training plays, **{kit.fmt(_final['val'], 3)}** on the held-out plays."),
             kind="success")
     else:
         trained, history, train_seconds = None, None, None
@@ -493,7 +503,7 @@ def _(mo):
 
 @app.cell
 def _(data, model_now, one_thread):
-    taus, prompt, n_new = (0.5, 1.0), "ROMEO.\n", 240
+    taus, prompt, n_new = (0.5, 1.0), "ROMEO.\n", 160
     with one_thread():
         samples = {tau: data.tokenizer.decode(model_now.model.generate(
             data.tokenizer.encode(prompt), n_new, temperature=tau, rng=0)) for tau in taus}
@@ -596,7 +606,7 @@ def _(html, kit, mo, model_state, np, sentence, surprise):
     mo.vstack([
         mo.md(f"Surprise of each character under the model, **{model_state}** "
               "(hover over a character for its probability):"),
-        mo.Html(f'<div style="font-family:monospace;font-size:1.2em;line-height:2.1">'
+        mo.Html(f'<div style="font-family:monospace;font-size:1.5em;line-height:2.1">'
                 f"{_spans}</div>"),
         mo.Html(_legend),
     ])
@@ -792,6 +802,53 @@ def test_surprise_is_minus_log2_p_of_each_character(
             _m = max(_z)
             _log_p = _z[ids[_j]] - _m - math.log(sum(math.exp(v - _m) for v in _z))
             assert abs(surprise[_j - 1] - (-_log_p / math.log(2))) < 1e-4, _j
+    return
+
+
+@app.cell
+def test_clip_and_the_first_adamw_step_by_hand(
+    AdamW,
+    Trainer,
+    clip_grad_norm,
+    config,
+    data,
+    np,
+    x_demo,
+    y_demo,
+):
+    _tr = Trainer(config, data)
+    assert isinstance(_tr.optimizer, AdamW)
+    _params = _tr.model.parameters()
+    _, _loss = _tr.model(x_demo, y_demo)
+    _loss.backward()
+    _theta = [p.data.astype(np.float64) for p in _params]
+    _g = [p.grad.astype(np.float64) for p in _params]
+    _norm = np.sqrt(sum(float((g * g).sum()) for g in _g))
+    _g = [g * min(1.0, config.grad_clip / (_norm + 1e-6)) for g in _g]   # step 5
+    assert abs(clip_grad_norm(_params, config.grad_clip) - _norm) < 1e-5 * _norm
+    for _p, _gc in zip(_params, _g, strict=True):
+        assert np.allclose(_p.grad, _gc, rtol=1e-5, atol=1e-9)
+    # step 6 at t = 1: m̂ = g and v̂ = g², so the step is η g / (|g| + ε), plus the decay
+    _eta = _tr.lr_at(0)
+    for _group in _tr.optimizer.param_groups:
+        _group["lr"] = _eta
+    _tr.optimizer.step()
+    for _p, _t0, _gc in zip(_params, _theta, _g, strict=True):
+        _lam = config.weight_decay if _p.ndim >= 2 else 0.0     # matrices only
+        _want = _t0 * (1 - _eta * _lam) - _eta * _gc / (np.abs(_gc) + 1e-8)
+        assert np.allclose(_p.data, _want, rtol=1e-5, atol=1e-7)
+    return
+
+
+@app.cell
+def test_sentences_come_from_the_plays_they_name(corpus, data, sentences):
+    for _s in sentences.values():
+        assert data.tokenizer.decode(data.tokenizer.encode(_s)) == _s
+    _held_out = sentences["Twelfth Night, a held-out play"]
+    assert _held_out in corpus.documents["twelfth_night"] and _held_out in corpus.val
+    assert _held_out not in corpus.train
+    assert "twelfth_night" in corpus.splits["val"] and "hamlet" in corpus.splits["train"]
+    assert sentences["Hamlet, a play it trained on"] in corpus.documents["hamlet"]
     return
 
 
