@@ -71,7 +71,12 @@ def worker(spec: str, text_path: str, chunk_size: int, verify: bool) -> dict:
 def run_worker(spec: str, text_path: Path, chunk_size: int, verify: bool) -> dict:
     cmd = [sys.executable, __file__, "--worker", spec, "--text", str(text_path),
            "--chunk-size", str(chunk_size)] + (["--verify"] if verify else [])
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    t = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"worker {spec} on {text_path.name} failed:\n{out.stderr[-3000:]}")
+    print(f"# {spec} on {text_path.name}, chunk size {chunk_size:,}: "
+          f"{time.perf_counter() - t:.0f} s", flush=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

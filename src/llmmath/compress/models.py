@@ -271,9 +271,10 @@ class NGramModel(CodingModel):
         # before in this run reuses its row (the decoder, making the same calls in the same
         # order, reuses the same rows); the others are computed together, in one call.
         missing = list(dict.fromkeys(h for h in history if h not in warm and h not in memo))
+        if missing and len(memo) + len(missing) > _MEMO_ROWS:       # full: start afresh
+            memo.clear()
+            missing = list(dict.fromkeys(h for h in history if h not in warm))
         if missing:
-            if len(memo) + len(missing) > _MEMO_ROWS:
-                memo.clear()
             memo.update(zip(missing, self.distributions(missing), strict=True))
         return np.stack([warm[h] if h in warm else memo[h] for h in history])
 
