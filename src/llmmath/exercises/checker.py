@@ -481,7 +481,7 @@ def _random_phase(run: _Run, seed: int, max_examples: int) -> Failure | None:
 def check_source(name: str, source: str, *, display: str | None = None, seed: int | None = None,
                  max_examples: int | None = None, limits: Limits | None = None,
                  record: bool = True, store: Any = None) -> CheckResult:
-    """Check ``source`` (the text of a learner's file) against exercise ``name``.
+    r"""Check ``source`` (the text of a learner's file) against exercise ``name``.
 
     Parameters
     ----------
@@ -506,6 +506,15 @@ def check_source(name: str, source: str, *, display: str | None = None, seed: in
     -------
     CheckResult
         ``passed``, the ``failures`` (at most one), the ``hint`` for a failure.
+
+    Examples
+    --------
+    >>> wrong = "import numpy as np\ndef causal_mask(T):\n    return np.triu(np.ones((T, T), bool))\n"
+    >>> r = check_source("causal_mask", wrong, seed=0, max_examples=5, record=False)
+    >>> r.passed, r.failures[0].kind, r.failures[0].inputs
+    (False, 'mismatch', {'T': '2'})
+    >>> print(r.failures[0].message)
+    causal_mask returned a wrong answer: the result at index (0, 1): expected False, got True (2 of 4 entries differ).
     """
     from llmmath.exercises.catalog import get_exercise
 
