@@ -250,7 +250,7 @@ def test_written_size_matches_direct_sum_and_ngram_nll(ngram3):
 def test_chunks_are_scored_as_independent_texts(ngram3):
     # several streams per step: each stream's distributions are its own chunk's, as NGramLM
     # scores that chunk alone (the batched path must not mix the streams' rows up)
-    text = ("it was the age of wisdom, it was the season of light, it was the spring " * 5)[:333]
+    text = ("it was the age of wisdom, it was the season of light, it was the best " * 5)[:333]
     lengths = split_lengths(len(text), 37)
     starts = np.cumsum([0, *lengths[:-1]])
     expected = sum(float(ngram3.lm.nll(text[a:a + m]).sum())

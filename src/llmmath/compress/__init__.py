@@ -41,12 +41,12 @@ from llmmath.compress.adaptive import OnlineNGram, adaptive_ngram
 from llmmath.compress.codec import (
     CHUNK_SIZE,
     CODERS,
-    CorruptDataError,
     decode_streams,
     encode_streams,
     split_lengths,
 )
-from llmmath.compress.container import ContainerError, Header, pack, unpack
+from llmmath.compress.container import Header, pack, unpack
+from llmmath.compress.errors import ContainerError, CorruptDataError, ModelMismatchError
 from llmmath.compress.frequencies import PRECISION, quantize
 from llmmath.compress.mixing import GeometricMixture
 from llmmath.compress.models import CodingModel, NGramModel, UniformModel
@@ -59,10 +59,6 @@ __all__ = [
     "adaptive_ngram", "load_model", "quantize", "PRECISION", "CHUNK_SIZE", "DEFAULT_SPEC",
     "ModelMismatchError", "ContainerError", "CorruptDataError",
 ]
-
-
-class ModelMismatchError(InvalidValueError):
-    """The model given to :func:`decompress` is not the one the data was compressed with."""
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from llmmath.compress import arithmetic, range_coder
+from llmmath.compress.errors import CorruptDataError
 from llmmath.compress.frequencies import TOTAL, quantize
 from llmmath.compress.models import CodingModel
-from llmmath.errors import InvalidValueError, ShapeError
+from llmmath.errors import ShapeError
 
 __all__ = ["CODERS", "CHUNK_SIZE", "split_lengths", "Coded", "encode_streams", "decode_streams",
            "CorruptDataError"]
@@ -45,10 +46,6 @@ CODERS = {"range": (range_coder.Encoder, range_coder.Decoder),
 _PIECE_BITS, _PIECES = 7, 3                   # a code point as three 7-bit pieces (21 bits)
 _UNIFORM_PIECE = np.full(1 << _PIECE_BITS, TOTAL >> _PIECE_BITS, dtype=np.int64)
 _MAX_CODE_POINT = 0x10FFFF
-
-
-class CorruptDataError(InvalidValueError):
-    """Compressed data that cannot have come from the encoder with this model."""
 
 
 def split_lengths(n_chars: int, chunk_size: int) -> list[int]:

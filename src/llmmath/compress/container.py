@@ -41,7 +41,7 @@ import struct
 import zlib
 from dataclasses import dataclass
 
-from llmmath.errors import InvalidValueError
+from llmmath.compress.errors import ContainerError
 
 __all__ = ["MAGIC", "VERSION", "Header", "pack", "unpack", "ContainerError"]
 
@@ -49,10 +49,6 @@ MAGIC = b"\x89LMZ\r\n\x1a\n"
 VERSION = 1
 _CODERS = ("range", "arithmetic")
 _FIXED = struct.Struct("<8sBBBBQIIH")      # magic .. spec length: 30 bytes
-
-
-class ContainerError(InvalidValueError):
-    """A file that is not an llmmath compressed file, or one that is damaged or cut short."""
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ from typing import Any
 import constriction
 import numpy as np
 
-from llmmath.errors import InvalidValueError
+from llmmath.compress.errors import CorruptDataError
 
 __all__ = ["Encoder", "Decoder"]
 
@@ -101,5 +101,5 @@ class Decoder:
         try:
             return int(self._coder.decode(self._family, row[None, :])[0])
         except (ValueError, RuntimeError) as exc:      # damaged data can end the stream early
-            raise InvalidValueError(f"range decoder: the compressed stream is damaged ({exc}).") \
+            raise CorruptDataError(f"decompress: the compressed stream is damaged ({exc}).") \
                 from None
