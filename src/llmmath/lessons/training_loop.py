@@ -152,8 +152,8 @@ def _(mo):
     return
 
 
-@app.cell
-def _(GPT, Trainer, inspect, mo):
+@app.cell(hide_code=True)
+def _(GPT, Trainer, inspect):
     def source_line(function, marker):
         """The one line of ``function``'s source that contains ``marker``, and its line number."""
         lines, first = inspect.getsourcelines(function)
@@ -176,7 +176,6 @@ def _(GPT, Trainer, inspect, mo):
     ]
     code_lines = [(n, tex, f.__qualname__, *source_line(f, marker))
                   for n, tex, f, marker in loop_steps]
-    mo.show_code()
     return (code_lines,)
 
 
@@ -184,7 +183,7 @@ def _(GPT, Trainer, inspect, mo):
 def _(code_lines, mo):
     _rows = [f"| {n} | ${tex}$ | `{code.replace('|', chr(92) + '|')}` | `{where}`, line {line} |"
              for n, tex, where, line, code in code_lines]
-    mo.md("| step | formula | our line | where |\n|---|---|---|---|\n" + "\n".join(_rows))
+    mo.md("| step | formula | our line | where |\n|:--|:--|:--|:--|\n" + "\n".join(_rows))
     return
 
 
@@ -296,11 +295,10 @@ def _(baseline, kit, mo, np, start_logits, start_losses, untrained):
     give a loss of **{kit.fmt(start_losses['train'], 3)}** nats on the training plays and
     **{kit.fmt(start_losses['val'], 3)}** on the held-out ones; $\\log V$ =
     **{kit.fmt(baseline, 3)}**. The weights start as small random numbers (those of the
-    output layer have a standard deviation of {kit.fmt(_std, 3)}), so every logit is close
-    to 0: on the batch above they lie between {kit.fmt(_z.min(), 3)} and
-    {kit.fmt(_z.max(), 3)}, and the softmax gives each character a probability between
-    {kit.fmt(_p.min(), 4)} and {kit.fmt(_p.max(), 4)}, all near $1/V$ =
-    {kit.fmt(1 / untrained.data.vocab_size, 4)}.
+    output layer have a standard deviation of {kit.fmt(_std, 3)}), so the logits are small
+    too: on the batch above their standard deviation is {kit.fmt(_z.std(), 3)}, and the
+    softmax gives each character a probability between {kit.fmt(_p.min(), 4)} and
+    {kit.fmt(_p.max(), 4)}, never far from $1/V$ = {kit.fmt(1 / untrained.data.vocab_size, 4)}.
     """), kind="neutral")
     return
 
@@ -524,7 +522,7 @@ def _(html, mo, model_state, samples, taus):
 @app.cell(hide_code=True)
 def _(mo, taus, trained):
     mo.md(
-        f"Before training both columns are noise: with every logit near 0, dividing by "
+        f"Before training both columns are noise: with logits this small, dividing by "
         f"τ = {taus[0]} still leaves the distribution close to uniform." if trained is None
         else "After training the model has begun to learn the layout of a play (names in "
         "capitals on a line of their own, then the speech), the commonest short words, and "
