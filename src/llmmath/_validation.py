@@ -15,8 +15,9 @@ float64. Complex numbers, strings and other objects are a ``TypeError``.
 
 from __future__ import annotations
 
+import math
 import numbers
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -38,18 +39,53 @@ __all__ = [
     "check_callable",
     "check_choice",
     "check_same_shape",
+    "check_allocation",
     "ensure_no_nan",
+    "MAX_ELEMENTS",
 ]
 
+# The most elements one request may ask the library to allocate, or to draw and
+# process in batches: 2**31 float64 numbers are 16 GiB. A count beyond it is a typo
+# (``10**23``) or a misunderstanding far more often than a real need, and would
+# otherwise end in a MemoryError or in hours of computing; check_allocation refuses
+# it up front, saying what was asked. Read at call time, so it can be changed.
+MAX_ELEMENTS = 2**31
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
 InfPolicy = Literal[False, "neg", "pos", True]
+
+
+def int_text(value: int) -> str:
+    """An integer for a message: in full up to 24 digits, then in scientific notation.
+
+    Python refuses to print an integer of more than 4300 digits, and nobody
+    reads one of 30.
+
+    >>> int_text(2**63), int_text(10**30), int_text(-(10**5000))
+    ('9223372036854775808', '1e+30', '-a 5001-digit integer')
+    """
+    value = int(value)
+    size = abs(value)
+    if size < 10**24:
+        return str(value)
+    if size < 10**300:
+        return f"{float(value):.4g}"
+    sign = "-" if value < 0 else ""
+    return f"{sign}a {math.floor(math.log10(size)) + 1}-digit integer"
 
 
 def describe(x: Any) -> str:
     """A short description of ``x`` for error messages."""
     if isinstance(x, np.ndarray):
         return f"an array of shape {x.shape} and dtype {x.dtype}"
+    if x is None:
+        return "None"
     if isinstance(x, bool):
         return f"the bool {x!r}"
+    if isinstance(x, numbers.Integral) and not isinstance(x, np.integer):
+        text = int_text(x)
+        return text if text.lstrip("-").startswith("a ") else f"{type(x).__name__} {text}"
     if isinstance(x, (numbers.Number, np.generic)):
         return f"{type(x).__name__} {x!r}"
     if isinstance(x, str):
@@ -110,7 +146,7 @@ def as_float_array(
         )
     try:
         arr = np.asarray(x)
-    except (ValueError, TypeError) as exc:  # ragged nested lists and the like
+    except (ValueError, TypeError, OverflowError) as exc:  # ragged nested lists and the like
         raise InvalidValueError(
             f"{op}: argument '{name}' could not be read as a rectangular array of "
             f"numbers ({exc}); got {describe(x)}."
@@ -119,6 +155,11 @@ def as_float_array(
     if kind == "O":
         try:
             arr = arr.astype(np.float64)
+        except OverflowError:  # Python integers beyond the float range
+            raise InvalidValueError(
+                f"{op}: argument '{name}' holds an integer beyond the float range "
+                f"(about 1.8e308); expected {_finite_phrase(allow_inf)}."
+            ) from None
         except (ValueError, TypeError):
             raise InvalidTypeError(
                 f"{op}: argument '{name}' must hold real numbers; got an array of "
@@ -144,13 +185,13 @@ def as_float_array(
         if arr.ndim not in allowed:
             want = " or ".join(str(n) for n in allowed)
             raise ShapeError(
-                f"{op}: argument '{name}' must have {want} axes; got shape {arr.shape} "
-                f"({arr.ndim} axes)."
+                f"{op}: argument '{name}' must have {want} {'axis' if allowed == (1,) else 'axes'}; "
+                f"got shape {arr.shape} ({_axes(arr.ndim)})."
             )
     if arr.ndim < min_ndim:
         raise ShapeError(
-            f"{op}: argument '{name}' must have at least {min_ndim} axes; got shape "
-            f"{arr.shape}."
+            f"{op}: argument '{name}' must have at least {_axes(min_ndim)}; got shape "
+            f"{arr.shape}{' (a scalar)' if arr.ndim == 0 else ''}."
         )
     if not allow_empty and arr.size == 0:
         raise InvalidValueError(
@@ -179,6 +220,10 @@ def as_float_array(
                     f"expected {_finite_phrase(allow_inf)}."
                 )
     return arr
+
+
+def _axes(n: int) -> str:
+    return f"{n} axis" if n == 1 else f"{n} axes"
 
 
 def _finite_phrase(allow_inf: InfPolicy) -> str:
@@ -211,25 +256,37 @@ def as_int_array(
         )
     try:
         arr = np.asarray(x)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise InvalidValueError(
             f"{op}: argument '{name}' could not be read as a rectangular array ({exc})."
         ) from None
-    if arr.dtype.kind == "O" and arr.size:
-        if all(isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, bool)
-               for v in arr.flat):
-            arr = arr.astype(np.int64)
+    if not isinstance(x, np.ndarray) and arr.dtype.kind in "fO" and arr.size:
+        # Python integers beyond int64 turn a list into float64 or object dtype
+        objects = np.asarray(x, dtype=object).ravel()
+        if all(isinstance(v, (numbers.Integral, np.integer)) and not isinstance(v, (bool, np.bool_))
+               for v in objects):
+            big = [int(v) for v in objects if not _INT64_MIN <= int(v) <= _INT64_MAX]
+            if big:
+                raise InvalidValueError(
+                    f"{op}: argument '{name}' holds {int_text(big[0])}, which does not fit in a "
+                    "64-bit integer; expected integers in [-2**63, 2**63 - 1]."
+                )
+            arr = objects.astype(np.int64).reshape(arr.shape)
     if arr.dtype.kind not in "iu" and not (arr.size == 0 and arr.dtype.kind == "f"):
         raise InvalidTypeError(
             f"{op}: argument '{name}' must hold integers; got dtype {arr.dtype} "
             f"(shape {arr.shape})."
         )
     if arr.dtype.kind == "u" and arr.size and arr.max() > np.iinfo(np.int64).max:
-        raise InvalidValueError(f"{op}: argument '{name}' has values beyond int64.")
+        raise InvalidValueError(
+            f"{op}: argument '{name}' holds {int(arr.max())}, which does not fit in a 64-bit "
+            "integer; expected integers in [-2**63, 2**63 - 1]."
+        )
     arr = arr.astype(np.int64, copy=False)
     if arr.ndim < min_ndim:
         raise ShapeError(
-            f"{op}: argument '{name}' must have at least {min_ndim} axes; got shape {arr.shape}."
+            f"{op}: argument '{name}' must have at least {_axes(min_ndim)}; got shape "
+            f"{arr.shape}{' (a scalar)' if arr.ndim == 0 else ''}."
         )
     if not allow_empty and arr.size == 0:
         raise InvalidValueError(f"{op}: argument '{name}' is empty; expected at least one element.")
@@ -266,17 +323,27 @@ def check_int(
     value: Any, name: str, op: str, *, min_value: int | None = None,
     max_value: int | None = None,
 ) -> int:
-    """A Python ``int`` (``bool`` and floats refused) within the given bounds."""
+    """A Python ``int`` (``bool`` and floats refused) within the given bounds.
+
+    Beyond the bounds, the value must fit in int64 (NumPy's integer), so that
+    a count or an index of ``2**64`` is refused here with its name rather than
+    with NumPy's ``OverflowError`` further down.
+    """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Integral, np.integer)):
         raise InvalidTypeError(f"{op}: argument '{name}' must be an integer; got {describe(value)}.")
     value = int(value)
     if min_value is not None and value < min_value:
         raise InvalidValueError(
-            f"{op}: argument '{name}' must be >= {min_value}; got {value}."
+            f"{op}: argument '{name}' must be >= {min_value}; got {int_text(value)}."
         )
     if max_value is not None and value > max_value:
         raise InvalidValueError(
-            f"{op}: argument '{name}' must be <= {max_value}; got {value}."
+            f"{op}: argument '{name}' must be <= {max_value}; got {int_text(value)}."
+        )
+    if not _INT64_MIN <= value <= _INT64_MAX:  # NumPy would raise OverflowError
+        raise InvalidValueError(
+            f"{op}: argument '{name}' must fit in a 64-bit integer, [-2**63, 2**63 - 1]; "
+            f"got {int_text(value)}."
         )
     return value
 
@@ -295,7 +362,12 @@ def check_float(
     """A finite real scalar (``bool`` refused) within the given bounds."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.integer, np.floating)):
         raise InvalidTypeError(f"{op}: argument '{name}' must be a real number; got {describe(value)}.")
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an integer beyond the float range
+        raise InvalidValueError(
+            f"{op}: argument '{name}' must be finite; got {describe(value)}, beyond the float range."
+        ) from None
     if np.isnan(value) or (np.isinf(value) and not allow_inf):
         raise InvalidValueError(f"{op}: argument '{name}' must be finite; got {value}.")
     if min_value is not None and (value < min_value or (value == min_value and not min_inclusive)):
@@ -406,6 +478,78 @@ def check_same_shape(a: np.ndarray, b: np.ndarray, names: tuple[str, str], op: s
             f"{op}: arguments '{names[0]}' and '{names[1]}' must have the same shape; got "
             f"{a.shape} and {b.shape}."
         )
+
+
+def _bytes_text(n: int) -> str:
+    if n < 1024:
+        return f"{n} bytes"
+    for power, unit in enumerate(("KiB", "MiB", "GiB", "TiB"), start=1):
+        if n < 1024 ** (power + 1):
+            return f"{n / 1024**power:.3g} {unit}"
+    return f"{int_text(n // 1024**5)} PiB"
+
+
+def check_allocation(
+    shape: int | Sequence[int],
+    names: str | Sequence[str],
+    op: str,
+    *,
+    dtype: Any = np.float64,
+    what: str = "an array",
+) -> int:
+    """Refuse, before any work, a request for more than :data:`MAX_ELEMENTS` elements.
+
+    Call it where a function would allocate (or draw and process in batches)
+    ``prod(shape)`` elements because of a count the user gave: a sequence
+    length, a number of resamples. The product is taken in Python integers,
+    so ``10**23`` cannot overflow on the way.
+
+    Parameters
+    ----------
+    shape : int or sequence of int
+        The size of the request, already checked to be non-negative integers.
+    names : str or sequence of str
+        The argument(s) that set the size, for the message.
+    op : str
+        The public function's name.
+    dtype : dtype
+        What each element is (for the number of bytes in the message).
+    what : str
+        What is being asked for, e.g. ``"a mask"`` or ``"resampled values"``.
+
+    Returns
+    -------
+    int
+        The number of elements.
+
+    Examples
+    --------
+    >>> check_allocation((3, 4), "T", "causal_mask")
+    12
+    >>> check_allocation((10**6, 10**6), ("T", "n_keys"), "causal_mask", dtype=bool, what="a mask")
+    Traceback (most recent call last):
+    ...
+    llmmath.errors.InvalidValueError: causal_mask: arguments 'T' and 'n_keys' ask for a mask of shape (1000000, 1000000), 1,000,000,000,000 elements of bool (931 GiB); the limit is 2,147,483,648 elements (2**31). Ask for less.
+    """
+    dims = (shape,) if isinstance(shape, (numbers.Integral, np.integer)) else tuple(shape)
+    count = math.prod(int(d) for d in dims)
+    limit = MAX_ELEMENTS
+    if count <= limit:
+        return count
+    quoted = [f"'{n}'" for n in ((names,) if isinstance(names, str) else tuple(names))]
+    who = (f"argument {quoted[0]} asks" if len(quoted) == 1 else
+           f"arguments {', '.join(quoted[:-1])} and {quoted[-1]} ask")
+    dt = np.dtype(dtype)
+    shown = "(" + ", ".join(int_text(d) for d in dims) + ("," if len(dims) == 1 else "") + ")"
+    raise InvalidValueError(
+        f"{op}: {who} for {what} of shape {shown}, {_count_text(count)} elements of {dt.name} "
+        f"({_bytes_text(count * dt.itemsize)}); the limit is {limit:,} elements"
+        f"{' (2**31)' if limit == 2**31 else ''}. Ask for less."
+    )
+
+
+def _count_text(count: int) -> str:
+    return f"{count:,}" if count < 10**24 else int_text(count)
 
 
 def ensure_no_nan(result: np.ndarray, op: str, hint: str = "") -> np.ndarray:
