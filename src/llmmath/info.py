@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from llmmath._numerics import pow2_split
 from llmmath._validation import (
     as_float_array,
     check_axis,
@@ -78,7 +79,7 @@ def _pair(p: Any, q: Any, axis: int, op: str) -> tuple[np.ndarray, np.ndarray, i
     ax = check_axis(axis, len(shape), "axis", op)
     if p.shape[axis] != q.shape[axis]:
         raise ShapeError(
-            f"{op}: 'p' and 'q' must have the same number of outcomes along axis {axis}; got "
+            f"{op}: arguments 'p' and 'q' must have the same number of outcomes along axis {axis}; got "
             f"shapes {p.shape} and {q.shape}."
         )
     return np.broadcast_to(p, shape), np.broadcast_to(q, shape), ax
@@ -442,6 +443,19 @@ def _nll(nll: Any, op: str) -> np.ndarray:
     return arr
 
 
+def _mean_nll(arr: np.ndarray, axis: int | None) -> np.ndarray:
+    """The mean along ``axis`` (all axes for None) without overflow.
+
+    Each slice is divided by a power of two near its largest entry first (exact),
+    so ``[1e308, 1e308]`` has mean 1e308 instead of ``inf``; an infinite NLL
+    (a token of probability 0) makes its slice's mean ``inf``, as it should.
+    """
+    y, e = pow2_split(arr, axis=axis)
+    with np.errstate(over="ignore"):  # only a slice holding inf can overflow: its mean is inf
+        m = np.ldexp(y.mean(axis=axis, keepdims=True), e)
+    return m.reshape(()) if axis is None else np.squeeze(m, axis=axis)
+
+
 def perplexity(nll: Any, base: float | None = None, axis: int | None = None) -> np.ndarray:
     """Perplexity ``exp(mean NLL)`` from per-token negative log-likelihoods.
 
@@ -500,7 +514,7 @@ def perplexity(nll: Any, base: float | None = None, axis: int | None = None) -> 
         axis = check_axis(axis, arr.ndim, "axis", op)
         if arr.shape[axis] == 0:
             raise InvalidValueError(f"{op}: argument 'nll' has no tokens along axis {axis}.")
-    mean = arr.mean(axis=axis)
+    mean = _mean_nll(arr, axis)
     with np.errstate(over="ignore"):  # a perplexity beyond the float range is inf
         return np.exp(mean * arr.dtype.type(lb))
 
@@ -548,7 +562,8 @@ def bits_per_token(nll: Any, axis: int | None = None) -> np.ndarray:
         axis = check_axis(axis, arr.ndim, "axis", op)
         if arr.shape[axis] == 0:
             raise InvalidValueError(f"{op}: argument 'nll' has no tokens along axis {axis}.")
-    return arr.mean(axis=axis) / arr.dtype.type(_LN2)
+    with np.errstate(over="ignore"):  # more bits than the float range holds: inf
+        return _mean_nll(arr, axis) / arr.dtype.type(_LN2)
 
 
 def nats_to_bits(x: Any) -> np.ndarray:

@@ -21,6 +21,7 @@ from llmmath._numerics import pow2_exponent, pow2_split
 from llmmath._validation import (
     as_float_array,
     check_axis,
+    check_bool,
     check_float,
     check_int,
     describe,
@@ -171,6 +172,7 @@ def norm(x: Any, axis: int | None = None, ord: float = 2, keepdims: bool = False
     op = "norm"
     x = as_float_array(x, "x", op)
     ord_ = _check_ord(ord, op)
+    keepdims = check_bool(keepdims, "keepdims", op)
     axes = tuple(range(x.ndim)) if axis is None else (check_axis(axis, x.ndim, "axis", op),)
     a = np.abs(x)
     if a.size == 0:
@@ -300,11 +302,12 @@ def matmul(A: Any, B: Any) -> np.ndarray:
     rule = "the rule is (..., m, n) @ (..., n, p) -> (..., m, p)"
     if a2.shape[-1] != b2.shape[-2]:
         raise ShapeError(
-            f"{op}: {rule}: A's last axis (n={a2.shape[-1]}) must equal B's second-to-last "
-            f"(n={b2.shape[-2]}); got A {A.shape} and B {B.shape}."
+            f"{op}: {rule}: the last axis of argument 'A' (n={a2.shape[-1]}) must equal the "
+            f"second-to-last of argument 'B' (n={b2.shape[-2]}); got A {A.shape} and B {B.shape}."
         )
     _broadcast([a2.shape[:-2], b2.shape[:-2]],
-               f"{rule}, and the batch axes '...' must broadcast; got A {A.shape} and B {B.shape}.", op)
+               f"{rule}, and the batch axes '...' of arguments 'A' and 'B' must broadcast; got "
+               f"A {A.shape} and B {B.shape}.", op)
     dtype = float_dtype(A, B)
     a2, b2 = a2.astype(dtype, copy=False), b2.astype(dtype, copy=False)
     with np.errstate(over="ignore", invalid="ignore"):  # repaired below
@@ -402,11 +405,19 @@ def pca(X: Any, n_components: int) -> PCAResult:
     if f < 1:
         raise ShapeError(f"{op}: argument 'X' has no features (columns); got shape {X.shape}.")
     k = check_int(n_components, "n_components", op, min_value=1, max_value=min(n, f))
-    e = pow2_exponent(np.abs(X).max())
-    Xs = np.ldexp(X, -e)  # |entries| < 1: the mean and the SVD cannot overflow
-    mean_s = Xs.mean(axis=0)
+    # Centre each column in its own unit (divided by a power of two near its
+    # largest |entry|, exact), so a column of 1e300s next to one of 1e-10s keeps
+    # both its mean and its spread; then bring the centred columns to one unit,
+    # that of the largest centred entry, for the SVD (|entries| < 1: no overflow).
+    Xc, ec = pow2_split(X, axis=0)                         # (n, f), (1, f)
+    mean_c = Xc.mean(axis=0, keepdims=True)                # (1, f)
+    Dc = Xc - mean_c
+    spread = np.abs(Dc).max(axis=0, keepdims=True)         # (1, f)
+    ed = np.where(spread > 0, pow2_exponent(spread) + ec, np.iinfo(np.int64).min)
+    E = int(ed.max()) if (spread > 0).any() else 0
+    D = np.ldexp(Dc, ec - E)                               # the centred data times 2**-E
     try:
-        U, s, Vt = np.linalg.svd(Xs - mean_s, full_matrices=False)
+        U, s, Vt = np.linalg.svd(D, full_matrices=False)
     except np.linalg.LinAlgError:
         raise InvalidValueError(f"{op}: the SVD of the centred 'X' (shape {X.shape}) did not converge.") from None
     total = np.sum(s * s)  # total variance of the scaled data, times (n - 1)
@@ -416,14 +427,15 @@ def pca(X: Any, n_components: int) -> PCAResult:
     Vt, U = Vt * signs[:, None], U * signs
     ratio = (s * s / total) if total > 0 else np.zeros_like(s)
     with np.errstate(over="ignore"):  # variances beyond the float range are inf
-        variance = np.ldexp(s * s, 2 * e) / (n - 1)
+        # the standard deviation first, then its square: finite whenever the variance is
+        std = np.ldexp((s / np.sqrt(n - 1)).astype(X.dtype), E)
         return PCAResult(
             components=Vt,
-            explained_variance=variance.astype(X.dtype),
+            explained_variance=(std * std).astype(X.dtype),
             explained_variance_ratio=ratio.astype(X.dtype),
-            singular_values=np.ldexp(s, e),
-            mean=np.ldexp(mean_s, e),
-            transformed=np.ldexp(U * s, e),
+            singular_values=np.ldexp(s, E),
+            mean=np.ldexp(mean_c[0], ec[0]),
+            transformed=np.ldexp(U * s, E),
         )
 
 

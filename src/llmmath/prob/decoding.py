@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from llmmath._validation import check_float, check_int, check_rng
+from llmmath._validation import check_allocation, check_float, check_int, check_rng
 from llmmath.errors import InvalidValueError
 from llmmath.prob.softmax import _logits, _scaled_shifted, softmax
 
@@ -264,6 +264,8 @@ def sample(
         raise InvalidValueError(f"{op}: argument 'logits' has no tokens (shape {x.shape}); expected V >= 1.")
     batch = x.shape[:-1]
     out_shape = batch + ((num_samples,) if num_samples is not None else ())
+    if num_samples is not None:
+        check_allocation(out_shape, "num_samples", op, dtype=np.int64, what="samples")
 
     if t == 0.0:  # greedy: deterministic, the generator is left untouched
         ids = np.argmax(x, axis=-1)

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from llmmath._numerics import pow2_scale
+from llmmath._numerics import pow2_scale, pow2_split
 from llmmath._validation import (
     as_float_array,
     as_int_array,
@@ -156,12 +156,15 @@ def gaussian_mle(x: Any, axis: int | None = None) -> GaussianFit:
         ax = check_axis(axis, arr.ndim, "axis", op)
         if arr.shape[ax] == 0:
             raise InvalidValueError(f"{op}: argument 'x' has no observations along axis {axis}.")
-    scale = pow2_scale(arr)
-    y = arr / scale                                  # |y| < 2: no overflow below
-    mean = y.mean(axis=ax)
-    var = ((y - np.expand_dims(mean, ax)) ** 2).mean(axis=ax)
+    # Each slice of observations is divided by a power of two near its largest
+    # |entry| (exact), so neither 1e308 (overflow) nor 1e-200 (underflow of the
+    # squares) next to it in another slice can spoil its mean or variance.
+    y, e = pow2_split(arr, axis=ax)                  # |y| < 1 along ax
+    mean_y = y.mean(axis=ax, keepdims=True)
+    var_y = ((y - mean_y) ** 2).mean(axis=ax, keepdims=True)
     with np.errstate(over="ignore"):                 # a true variance beyond float range is inf
-        mean, var = mean * scale, var * scale * scale
+        mean = np.squeeze(np.ldexp(mean_y, e), axis=ax)
+        var = np.squeeze(np.ldexp(var_y, 2 * e), axis=ax)
     std = np.sqrt(var)
     if axis is None:
         return GaussianFit(float(mean), float(var), float(std), int(arr.shape[0]))
@@ -225,6 +228,13 @@ def bayes_posterior(prior: Any, likelihood: Any, axis: int = -1) -> np.ndarray:
             f"{pri.shape} and {lik.shape}."
         ) from None
     ax = check_axis(axis, len(shape), "axis", op)
+    pri_ax = check_axis(axis, pri.ndim, "axis", op) + len(shape) - pri.ndim  # where it lands
+    if pri_ax != ax or pri.shape[ax - len(shape) + pri.ndim] != shape[ax]:
+        raise ShapeError(
+            f"{op}: argument 'likelihood' of shape {lik.shape} must give one value per "
+            f"hypothesis of 'prior' {pri.shape} along axis {axis}; broadcasting them gives "
+            f"{shape}."
+        )
     pri_b = np.broadcast_to(pri, shape).astype(np.float64)
     lik_b = np.broadcast_to(lik, shape).astype(np.float64)
     # Rescale the likelihood by its maximum (the posterior ignores a common
@@ -243,8 +253,8 @@ def bayes_posterior(prior: Any, likelihood: Any, axis: int = -1) -> np.ndarray:
         if np.isneginf(log_joint).all(axis=ax).any():
             raise InvalidValueError(
                 f"{op}: the evidence sum_h P(D|h) P(h) is zero for some slice along axis "
-                f"{axis}: every hypothesis with prior mass has likelihood 0. Bayes' rule is "
-                "undefined."
+                f"{axis}: every hypothesis to which argument 'prior' gives mass has "
+                "'likelihood' 0, so Bayes' rule is undefined; expected some overlap."
             )
         post = np.where(weak, softmax(log_joint, axis=ax), post)
     dtype = np.float32 if pri.dtype == lik.dtype == np.float32 else np.float64
@@ -303,9 +313,9 @@ def expectation(values: Any, probs: Any, axis: int = -1) -> np.ndarray:
     3.5
     """
     v, p, ax = _values_and_probs(values, probs, axis, "expectation")
-    scale = pow2_scale(v)
+    y, e = pow2_split(v, axis=ax)     # per distribution: exact, |y| < 1
     with np.errstate(over="ignore"):  # only a result beyond the float range overflows
-        out = (p * (v / scale)).sum(axis=ax) * scale
+        out = np.squeeze(np.ldexp((p * y).sum(axis=ax, keepdims=True), e), axis=ax)
     return ensure_no_nan(np.asarray(out), "expectation")
 
 
@@ -346,11 +356,11 @@ def variance(values: Any, probs: Any, axis: int = -1) -> np.ndarray:
     2.916667
     """
     v, p, ax = _values_and_probs(values, probs, axis, "variance")
-    scale = pow2_scale(v)
-    y = v / scale
-    mean = np.expand_dims((p * y).sum(axis=ax), ax)
+    y, e = pow2_split(v, axis=ax)     # per distribution: exact, |y| < 1
+    mean = (p * y).sum(axis=ax, keepdims=True)
     with np.errstate(over="ignore"):  # a variance beyond the float range is inf
-        out = (p * (y - mean) ** 2).sum(axis=ax) * scale * scale
+        out = np.squeeze(np.ldexp((p * (y - mean) ** 2).sum(axis=ax, keepdims=True), 2 * e),
+                         axis=ax)
     return ensure_no_nan(np.asarray(out), "variance")
 
 

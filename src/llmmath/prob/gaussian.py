@@ -109,7 +109,11 @@ def normal_logpdf(x: Any, mean: Any = 0.0, std: Any = 1.0) -> np.ndarray:
     >>> print(normal_logpdf([1.0, 3.0], mean=1.0, std=2.0).round(4))
     [-1.6121 -2.1121]
     """
-    xa, mu, sd, dtype = _normal_args(x, mean, std, "normal_logpdf")
+    return _logpdf(x, mean, std, "normal_logpdf")
+
+
+def _logpdf(x: Any, mean: Any, std: Any, op: str) -> np.ndarray:
+    xa, mu, sd, dtype = _normal_args(x, mean, std, op)
     # |x - mu| / s beyond the float range is inf, and -inf is the exact log-density there
     with np.errstate(over="ignore"):
         z = (xa - mu) / sd
@@ -155,7 +159,7 @@ def normal_pdf(x: Any, mean: Any = 0.0, std: Any = 1.0) -> np.ndarray:
     >>> print(normal_pdf([-1.0, 1.0]).round(6))  # symmetric about the mean
     [0.241971 0.241971]
     """
-    lp = normal_logpdf(x, mean, std)
+    lp = _logpdf(x, mean, std, "normal_pdf")
     with np.errstate(over="ignore"):  # a density above the float range (std ~ 1e-310) is inf
         return np.exp(lp)
 
@@ -350,8 +354,9 @@ def linear_gaussian_posterior(X: Any, y: Any, noise_std: float,
         var = 1.0 / (t * t + 1.0 / np.square(np.float64(sp)))
     if not np.isfinite(var).all():
         raise InvalidValueError(
-            f"{op}: the posterior covariance is beyond the float range (prior_std={sp!r} with "
-            f"a design matrix that leaves some direction unconstrained); use a smaller prior_std."
+            f"{op}: the posterior covariance is beyond the float range (argument 'prior_std' = "
+            f"{sp!r} with a design matrix 'X' that leaves some direction unconstrained); use a "
+            "smaller prior_std."
         )
     cov = (Vt.T * var) @ Vt
     cov = 0.5 * (cov + cov.T)                                       # exactly symmetric

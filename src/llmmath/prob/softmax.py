@@ -21,7 +21,7 @@ __all__ = ["softmax", "log_softmax", "logsumexp", "sigmoid", "log_sigmoid"]
 
 def _logits(x: Any, op: str, axis: Any, name: str = "x") -> tuple[np.ndarray, int]:
     """Finite-or-masked logits with at least one axis, and the normalised axis."""
-    arr = as_float_array(x, name, op, allow_inf="neg")
+    arr = as_float_array(x, name, op, allow_inf="neg", min_ndim=1)
     ax = check_axis(axis, arr.ndim, "axis", op)
     if arr.size and np.isneginf(arr).all(axis=ax).any():
         dead = np.isneginf(arr).all(axis=ax)

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from llmmath._validation import check_choice, check_float, check_int, check_rng
+from llmmath._validation import (
+    check_allocation,
+    check_choice,
+    check_float,
+    check_int,
+    check_rng,
+)
 from llmmath.stats import special
 
 # CoverageResult, the result type, is importable but not listed.
@@ -102,6 +108,12 @@ def bootstrap_coverage(
     D = check_int(n_datasets, "n_datasets", op, min_value=1)
     R = check_int(n_resamples, "n_resamples", op, min_value=1)
     gen = check_rng(rng, op)
+    if method == "t":
+        check_allocation((D, n), ("n_datasets", "sample_size"), op,
+                         what="simulated values (drawn in batches)")
+    else:
+        check_allocation((D, R, n), ("n_datasets", "n_resamples", "sample_size"), op,
+                         what="resampled values (drawn in batches)")
     alpha = (1.0 - conf) / 2.0
     hits = 0
     per = max(1, 4_000_000 // (n * (1 if method == "t" else R)))     # data sets per chunk

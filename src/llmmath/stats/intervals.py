@@ -26,6 +26,7 @@ import numpy as np
 
 from llmmath._numerics import pow2_scale
 from llmmath._validation import (
+    check_allocation,
     check_bool,
     check_callable,
     check_choice,
@@ -145,6 +146,8 @@ def bootstrap_ci(
     conf = check_float(confidence, "confidence", op, min_value=0.0, max_value=1.0,
                        min_inclusive=False, max_inclusive=False)
     B = check_int(n_resamples, "n_resamples", op, min_value=1)
+    check_allocation((B, x.shape[0]), "n_resamples", op,
+                     what="resampled values (n_resamples x len(data), drawn in batches)")
     method = check_choice(method.lower() if isinstance(method, str) else method, "method", op,
                           ("bca", "percentile", "basic"))
     gen = check_rng(rng, op)
@@ -154,20 +157,23 @@ def bootstrap_ci(
         batch = check_int(batch, "batch", op, min_value=1)
 
     on_rows = resampling.statistic_on_rows(statistic, vectorized, op)
-    estimate = float(on_rows(x[None, :])[0])
-    theta_b = resampling.bootstrap_replicates(x, on_rows, B, gen, batch)   # (B,)
+    unit = resampling.data_scale(statistic, x)    # np.mean & co. run on x / unit (exact)
+    xs = x / unit
+    estimate = float(on_rows(xs[None, :])[0])
+    theta_b = resampling.bootstrap_replicates(xs, on_rows, B, gen, batch)  # (B,)
     alpha = (1.0 - conf) / 2.0
     if method == "bca":
-        theta_jack = resampling.jackknife_values(x, on_rows)                 # (n,)
+        theta_jack = resampling.jackknife_values(xs, on_rows)                # (n,)
         levels = resampling.bca_levels(theta_b, estimate, theta_jack, alpha, op)
     else:
         levels = (alpha, 1.0 - alpha)
     low, high = (float(v) for v in np.quantile(theta_b, levels))
-    if method == "basic":
-        low, high = 2.0 * estimate - high, 2.0 * estimate - low
     s = pow2_scale(theta_b)                   # std of 1e300-sized values: no overflow
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore"):          # an endpoint beyond the float range is +-inf
+        if method == "basic":
+            low, high = 2.0 * estimate - high, 2.0 * estimate - low
         se = float(np.std(theta_b / s, ddof=1) * s) if B > 1 else 0.0
+        low, high, estimate, se = (float(np.float64(v) * unit) for v in (low, high, estimate, se))
     return ConfidenceInterval(low, high, estimate, se, conf, method, B)
 
 
@@ -223,13 +229,18 @@ def bootstrap_distribution(
     x = _sample(data, "data", op, 2)
     check_callable(statistic, "statistic", op)
     B = check_int(n_resamples, "n_resamples", op, min_value=1)
+    check_allocation((B, x.shape[0]), "n_resamples", op,
+                     what="resampled values (n_resamples x len(data), drawn in batches)")
     gen = check_rng(rng, op)
     if vectorized is not None:
         vectorized = check_bool(vectorized, "vectorized", op)
     if batch is not None:
         batch = check_int(batch, "batch", op, min_value=1)
     on_rows = resampling.statistic_on_rows(statistic, vectorized, op)
-    return resampling.bootstrap_replicates(x, on_rows, B, gen, batch)
+    unit = resampling.data_scale(statistic, x)
+    theta = resampling.bootstrap_replicates(x / unit, on_rows, B, gen, batch)
+    with np.errstate(over="ignore"):  # cannot overflow: each value is a mean, median... of x
+        return theta * unit
 
 
 def mean_ci(data: Any, confidence: float = 0.95) -> ConfidenceInterval:
@@ -353,8 +364,9 @@ def mean_difference_ci(a: Any, b: Any, paired: bool = False,
         s = pow2_scale(x, y)
         d = x / s - y / s                                      # |d| < 4: no overflow
         if not np.any(d != d[0]):
-            raise InvalidValueError(f"{op}: every difference a - b is the same, so the "
-                                    "interval has zero width and no t distribution applies.")
+            raise InvalidValueError(f"{op}: every difference between arguments 'a' and 'b' is "
+                                    "the same, so the interval has zero width and no t "
+                                    "distribution applies; expected differences that vary.")
         ci = mean_ci(d, conf)
         with np.errstate(over="ignore"):
             low, high, est, se = (float(np.float64(v) * s) for v in

@@ -20,10 +20,13 @@ from typing import Any
 
 import numpy as np
 
+from llmmath._numerics import pow2_scale
 from llmmath.errors import InvalidValueError
 from llmmath.stats import special
 
 __all__ = [
+    "SCALE_EQUIVARIANT",
+    "data_scale",
     "statistic_on_rows",
     "bootstrap_replicates",
     "jackknife_values",
@@ -32,6 +35,18 @@ __all__ = [
 ]
 
 _CHUNK_ELEMENTS = 2**22  # resampled values held in memory at once (32 MiB of float64)
+
+# Statistics with stat(c x) = c stat(x) for c > 0. For these the bootstrap runs on
+# x / s, s a power of two near max |x| (an exact division), and the results are
+# multiplied back: np.mean of [1e308, 1e308] is then 1e308, not inf, and for
+# ordinary data every value is the same to the last bit (scaling by 2**k commutes
+# with rounding).
+SCALE_EQUIVARIANT = frozenset({np.mean, np.median, np.std, np.min, np.max, np.amin, np.amax})
+
+
+def data_scale(statistic: Callable[..., Any], x: np.ndarray) -> float:
+    """The power of two to divide ``x`` by before resampling (1.0 for other statistics)."""
+    return pow2_scale(x) if statistic in SCALE_EQUIVARIANT else 1.0
 
 
 def _accepts_axis(statistic: Callable[..., Any]) -> bool:
@@ -136,10 +151,10 @@ def bca_levels(
     below = (np.count_nonzero(theta_b < theta_hat) + np.count_nonzero(theta_b <= theta_hat)) / (2 * B)
     if below <= 0.0 or below >= 1.0:
         raise InvalidValueError(
-            f"{op}: the BCa interval is undefined here: the estimate {theta_hat!r} lies "
-            f"{'below' if below <= 0 else 'above'} every one of the {B} bootstrap values, "
-            "so the bias correction z0 is infinite. Use method='percentile' or more "
-            "resamples."
+            f"{op}: the BCa interval ('method' = 'bca') is undefined for this 'data': the "
+            f"estimate {theta_hat!r} lies {'below' if below <= 0 else 'above'} every one of "
+            f"the {B} bootstrap values, so the bias correction z0 is infinite. Use "
+            "method='percentile' or more resamples."
         )
     z0 = special.ndtri(below)
     n = theta_jack.shape[0]
@@ -156,9 +171,9 @@ def bca_levels(
         den = 1.0 - a_hat * num
         if den <= 0.0:
             raise InvalidValueError(
-                f"{op}: the BCa interval is undefined here: the acceleration a={a_hat:.3g} "
-                f"and bias z0={z0:.3g} give 1 - a (z0 + z) <= 0 for this confidence. "
-                "Use method='percentile' or a lower confidence."
+                f"{op}: the BCa interval ('method' = 'bca') is undefined for this 'data': "
+                f"the acceleration a={a_hat:.3g} and bias z0={z0:.3g} give 1 - a (z0 + z) <= 0 "
+                "at this 'confidence'. Use method='percentile' or a lower confidence."
             )
         levels.append(special.ndtr(z0 + num / den))
     return levels[0], levels[1]

@@ -24,6 +24,7 @@ import numpy as np
 from llmmath._numerics import pow2_scale
 from llmmath._validation import (
     as_float_array,
+    check_allocation,
     check_bool,
     check_choice,
     check_int,
@@ -97,8 +98,8 @@ def _welch(x: np.ndarray, y: np.ndarray, op: str, undefined: str) -> tuple[float
     se2 = float(va + vb)
     if se2 == 0.0:
         raise InvalidValueError(
-            f"{op}: both samples are constant (zero variance), so {undefined} undefined; "
-            "compare the values directly."
+            f"{op}: arguments 'a' and 'b' are both constant (zero variance), so {undefined} "
+            "undefined; compare the values directly."
         )
     wa, wb = float(va) / se2, float(vb) / se2
     df = 1.0 / (wa * wa / (x.shape[0] - 1) + wb * wb / (y.shape[0] - 1))
@@ -217,8 +218,8 @@ def paired_t_test(a: Any, b: Any, alternative: str = "two-sided") -> TTestResult
     if sd == 0.0:
         if md == 0.0:
             raise InvalidValueError(
-                f"{op}: every difference a - b is zero, so the t statistic is 0/0; the two "
-                "samples are identical."
+                f"{op}: arguments 'a' and 'b' are identical (every difference a - b is zero), "
+                "so the t statistic is 0/0."
             )
         t = math.copysign(math.inf, md)
     else:
@@ -288,6 +289,9 @@ def permutation_test(
     B = check_int(n_resamples, "n_resamples", op, min_value=1)
     gen = check_rng(rng, op)
     alternative = check_choice(alternative, "alternative", op, _ALTERNATIVES)
+    n = x.shape[0] + y.shape[0]
+    check_allocation((min(B, math.comb(n, x.shape[0])), n), "n_resamples", op, dtype=np.int64,
+                     what="permuted indices (drawn in batches)")
     s = pow2_scale(x, y)
     pooled = np.concatenate([x, y]) / s                                 # (n,)
     n_a = x.shape[0]
