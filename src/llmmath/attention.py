@@ -19,6 +19,7 @@ import numpy as np
 
 from llmmath._validation import (
     as_float_array,
+    check_allocation,
     check_bool,
     check_distribution,
     check_float,
@@ -59,6 +60,12 @@ def causal_mask(T: int, n_keys: int | None = None) -> np.ndarray:
     -------
     ndarray of bool, shape (T, n_keys)
 
+    Raises
+    ------
+    InvalidValueError, InvalidTypeError
+        A size that is not a non-negative integer, or a mask of more than
+        ``llmmath._validation.MAX_ELEMENTS`` entries (refused before allocating).
+
     Examples
     --------
     >>> causal_mask(3).astype(int)
@@ -66,24 +73,34 @@ def causal_mask(T: int, n_keys: int | None = None) -> np.ndarray:
            [1, 1, 0],
            [1, 1, 1]])
     """
-    T = check_int(T, "T", "causal_mask", min_value=0)
-    S = T if n_keys is None else check_int(n_keys, "n_keys", "causal_mask", min_value=0)
+    op = "causal_mask"
+    T = check_int(T, "T", op, min_value=0)
+    S = T if n_keys is None else check_int(n_keys, "n_keys", op, min_value=0)
+    check_allocation((T, S), "T" if n_keys is None else ("T", "n_keys"), op, dtype=bool,
+                     what="a mask")
+    if T == 0 or S == 0:  # np.tri would still build arange(T) and arange(S)
+        return np.zeros((T, S), dtype=bool)
     return np.tri(T, S, dtype=bool)
 
 
 def _attend(q: np.ndarray, k: np.ndarray, v: np.ndarray, keep: np.ndarray | None,
-            scale: float, op: str) -> tuple[np.ndarray, np.ndarray]:
-    """softmax(q k^T * scale, masked) @ v on validated arrays of one dtype."""
+            scale: float, op: str, rescale: str = "'q', 'k' or 'scale'",
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """softmax(q k^T * scale, masked) @ v on validated arrays of one dtype.
+
+    ``rescale`` names the caller's arguments that set the size of the scores.
+    """
     Tq, Tk = q.shape[-2], k.shape[-2]
     if Tk == 0 and Tq > 0:
-        raise ShapeError(f"{op}: there are no keys (k has shape {k.shape}); every query needs at least one key.")
+        raise ShapeError(f"{op}: argument 'k' holds no keys (shape {k.shape}, Tk = 0); every "
+                         "query needs at least one key.")
     with np.errstate(over="ignore", invalid="ignore"):  # checked on the next line
         scores = (q @ np.swapaxes(k, -1, -2)) * scale  # (..., Tq, Tk)
     if not np.isfinite(scores).all():
         raise InvalidValueError(
             f"{op}: the scores q @ k^T * scale overflow the float range (largest |q| "
             f"{np.abs(q).max(initial=0):.3g}, largest |k| {np.abs(k).max(initial=0):.3g}, scale "
-            f"{scale:.3g}); rescale 'q', 'k' or 'scale'."
+            f"{scale:.3g}); rescale {rescale}."
         )
     if keep is not None:
         keep = np.broadcast_to(keep, scores.shape)
@@ -171,26 +188,27 @@ def scaled_dot_product_attention(
     v = as_float_array(v, "v", op, min_ndim=2)
     if q.shape[-1] != k.shape[-1]:
         raise ShapeError(
-            f"{op}: q (..., Tq, d) and k (..., Tk, d) need the same width d; got q {q.shape} "
-            f"and k {k.shape}."
+            f"{op}: arguments 'q' (..., Tq, d) and 'k' (..., Tk, d) need the same width d; got "
+            f"q {q.shape} and k {k.shape}."
         )
     if k.shape[-2] != v.shape[-2]:
         raise ShapeError(
-            f"{op}: k (..., Tk, d) and v (..., Tk, dv) need the same number of keys Tk; got "
-            f"k {k.shape} and v {v.shape}."
+            f"{op}: arguments 'k' (..., Tk, d) and 'v' (..., Tk, dv) need the same number of "
+            f"keys Tk; got k {k.shape} and v {v.shape}."
         )
     try:
         batch = np.broadcast_shapes(q.shape[:-2], k.shape[:-2], v.shape[:-2])
     except ValueError:
         raise ShapeError(
-            f"{op}: the batch axes of q, k and v must broadcast; got q {q.shape}, k {k.shape}, "
-            f"v {v.shape}."
+            f"{op}: the batch axes of arguments 'q', 'k' and 'v' must broadcast; got q {q.shape}, "
+            f"k {k.shape}, v {v.shape}."
         ) from None
     Tq, d, Tk = q.shape[-2], q.shape[-1], k.shape[-2]
     causal = check_bool(causal, "causal", op)
     if scale is None:
         if d == 0:
-            raise ShapeError(f"{op}: q and k have width d = 0 (q {q.shape}); the default scale 1/sqrt(d) needs d >= 1.")
+            raise ShapeError(f"{op}: arguments 'q' and 'k' have width d = 0 (q {q.shape}); the "
+                             "default scale 1/sqrt(d) needs d >= 1 (or pass 'scale').")
         scale = 1.0 / np.sqrt(d)
     scale = check_float(scale, "scale", op)
     keep = None
@@ -266,6 +284,7 @@ def sinusoidal_positions(T: int, d_model: int, base: float = 10000.0) -> np.ndar
     T = check_int(T, "T", op, min_value=0)
     d = check_int(d_model, "d_model", op, min_value=1)
     base = check_float(base, "base", op, min_value=1.0, min_inclusive=False)
+    check_allocation((T, d), ("T", "d_model"), op, what="encodings")
     two_i = np.arange(0, d, 2, dtype=np.float64)  # 2i for every sine column
     angles = np.arange(T, dtype=np.float64)[:, None] / np.power(base, two_i / d)  # (T, ceil(d/2))
     pe = np.empty((T, d))
@@ -345,8 +364,8 @@ def multi_head_attention(
         ws.append(w)
     if C == 0 or C % nh:
         raise InvalidValueError(
-            f"{op}: the width C = {C} (x {x.shape}) must be a positive multiple of n_heads = {nh}; "
-            "each head takes C // n_heads features."
+            f"{op}: argument 'n_heads' = {nh} must divide the width C = {C} of 'x' (shape "
+            f"{x.shape}), and C must be positive; each head takes C // n_heads features."
         )
     dtype = float_dtype(x, *ws)
     x = x.astype(dtype, copy=False)
@@ -361,7 +380,8 @@ def multi_head_attention(
 
     q, k, v = heads(w_q, "w_q"), heads(w_k, "w_k"), heads(w_v, "w_v")
     keep = causal_mask(T) if causal else None
-    o, weights = _attend(q, k, v, keep, 1.0 / float(np.sqrt(hs)), op)  # (..., nh, T, hs), (..., nh, T, T)
+    o, weights = _attend(q, k, v, keep, 1.0 / float(np.sqrt(hs)), op,
+                         rescale="'x', 'w_q' or 'w_k'")  # (..., nh, T, hs), (..., nh, T, T)
     o = np.swapaxes(o, -2, -3).reshape(lead + (T, C))  # heads side by side again
     out = matmul(o, w_o)  # (..., T, C)
     return ensure_no_nan(out, op), weights

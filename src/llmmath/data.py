@@ -46,7 +46,14 @@ from typing import Any
 
 import numpy as np
 
-from llmmath._validation import as_float_array, check_choice, check_int, check_rng, describe
+from llmmath._validation import (
+    as_float_array,
+    check_allocation,
+    check_choice,
+    check_int,
+    check_rng,
+    describe,
+)
 from llmmath.errors import InvalidTypeError, InvalidValueError, LLMMathError, ShapeError
 from llmmath.tokenizers import (
     GPT2_SPLIT_PATTERN,
@@ -428,6 +435,8 @@ def get_batch(data: Any, block_size: int, batch_size: int,
         raise InvalidValueError(f"{op}: argument 'data' is too short: {len(arr)} tokens, but a "
                                 f"window of block_size={block_size} plus its shifted target needs "
                                 f"at least {block_size + 1}.")
+    check_allocation((batch_size, block_size + 1), ("batch_size", "block_size"), op,
+                     dtype=np.int64, what="token windows")
     starts = rng.integers(0, len(arr) - block_size, size=batch_size)    # (B,)
     window = arr[starts[:, None] + np.arange(block_size + 1)]            # (B, T+1)
     window = window.astype(np.int64)

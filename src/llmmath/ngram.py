@@ -73,6 +73,7 @@ import numpy as np
 
 from llmmath._validation import (
     as_float_array,
+    check_allocation,
     check_bool,
     check_choice,
     check_float,
@@ -559,7 +560,9 @@ class NGramLM:
         >>> print(lm.prob("a", "c"))
         0.5
         """
-        op = "NGramLM.prob"
+        return self._prob(context, token, "NGramLM.prob")
+
+    def _prob(self, context: Any, token: Hashable, op: str) -> float:
         self._require_fit(op)
         w = self._encode([token], "token", op)
         x = np.concatenate([self._context_ids(context, op), w])
@@ -574,7 +577,8 @@ class NGramLM:
         >>> print(round(lm.logprob("a", "b"), 4))
         -0.6931
         """
-        return float(_safe_log(np.array([self.prob(context, token)]))[0])
+        p = self._prob(context, token, "NGramLM.logprob")
+        return float(_safe_log(np.array([p]))[0])
 
     def nll(self, tokens: Any) -> np.ndarray:
         """Per-token negative log-likelihood ``-log P(x_i | x_<i)`` in nats.
@@ -589,7 +593,9 @@ class NGramLM:
         >>> print(lm.nll("ab").round(4))
         [0.4055 1.0986]
         """
-        op = "NGramLM.nll"
+        return self._nll(tokens, "NGramLM.nll")
+
+    def _nll(self, tokens: Any, op: str) -> np.ndarray:
         self._require_fit(op)
         ids = self._encode(tokens, "tokens", op)
         if len(ids) == 0:
@@ -610,15 +616,16 @@ class NGramLM:
         >>> print(lm.cross_entropy("abab", base=2))
         1.0
         """
-        nll = self.nll(tokens)
-        mean = float(np.mean(nll))
+        return self._cross_entropy(tokens, base, "NGramLM.cross_entropy")
+
+    def _cross_entropy(self, tokens: Any, base: float | None, op: str) -> float:
         if base is not None:
-            base = check_float(base, "base", "NGramLM.cross_entropy", min_value=0.0,
-                               min_inclusive=False)
+            base = check_float(base, "base", op, min_value=0.0, min_inclusive=False)
             if base == 1.0:
-                raise InvalidValueError("NGramLM.cross_entropy: argument 'base' must not be 1.")
-            mean = mean / math.log(base)
-        return mean
+                raise InvalidValueError(f"{op}: argument 'base' must not be 1 (log 1 = 0); "
+                                        "got 1.0.")
+        mean = float(np.mean(self._nll(tokens, op)))
+        return mean if base is None else mean / math.log(base)
 
     def perplexity(self, tokens: Any) -> float:
         """``exp(cross_entropy(tokens))``: the effective number of equally likely choices.
@@ -631,7 +638,7 @@ class NGramLM:
         >>> print(round(lm.perplexity("dcba"), 10))   # uniform over 4 symbols
         4.0
         """
-        ce = self.cross_entropy(tokens)
+        ce = self._cross_entropy(tokens, None, "NGramLM.perplexity")
         return math.exp(ce) if ce < math.log(np.finfo(np.float64).max) else math.inf
 
     def generate(self, n: int, rng: Any = None, context: Any = (), *,
@@ -664,6 +671,7 @@ class NGramLM:
         op = "NGramLM.generate"
         self._require_fit(op)
         n = check_int(n, "n", op, min_value=0)
+        check_allocation(n, "n", op, dtype=object, what="generated symbols")
         rng = check_rng(rng, op)
         allow_unk = check_bool(allow_unk, "allow_unk", op)
         history = list(self._context_ids(context, op))
@@ -675,8 +683,8 @@ class NGramLM:
                 p[self._unk] = 0.0
             cdf = np.cumsum(p)
             if cdf[-1] <= 0:
-                raise InvalidValueError(f"{op}: after context {context!r} only UNK has positive "
-                                        "probability; pass allow_unk=True.")
+                raise InvalidValueError(f"{op}: after argument 'context' = {context!r} only UNK "
+                                        "has positive probability; pass allow_unk=True.")
             i = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(p) - 1)
             history.append(i)
             out.append(self._vocab[i])

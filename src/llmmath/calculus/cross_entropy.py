@@ -15,6 +15,7 @@ import numpy as np
 from llmmath._validation import (
     as_float_array,
     as_int_array,
+    check_allocation,
     check_distribution,
     describe,
     float_dtype,
@@ -71,6 +72,8 @@ def softmax_jacobian(z: Any) -> np.ndarray:
            [-0.25,  0.25]])
     """
     s = _probs(z, "z", "softmax_jacobian")  # (..., K)
+    check_allocation(s.shape + s.shape[-1:], "z", "softmax_jacobian", dtype=s.dtype,
+                     what="Jacobians")
     eye = np.eye(s.shape[-1], dtype=s.dtype)
     return s[..., :, None] * (eye - s[..., None, :])  # (..., K, K)
 

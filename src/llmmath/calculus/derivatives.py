@@ -16,7 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from llmmath._validation import as_float_array, check_callable, check_choice, check_float, describe
+from llmmath._validation import (
+    as_float_array,
+    check_allocation,
+    check_callable,
+    check_choice,
+    check_float,
+    describe,
+)
 from llmmath.errors import InvalidTypeError, InvalidValueError, ShapeError
 
 __all__ = ["numerical_gradient", "jacobian", "difference_quotient"]
@@ -40,6 +47,8 @@ def _values(value: Any, op: str, where: str) -> np.ndarray:
 def _central_differences(f: Callable[[np.ndarray], Any], x: np.ndarray, eps: float, op: str,
                          out_shape: tuple[int, ...] | None) -> np.ndarray:
     """(f(x + h e_i) - f(x - h e_i)) / (2h) for every i, stacked on the last axes."""
+    check_allocation(x.shape + (out_shape or ()), ("x", "f"), op,
+                     what="derivatives (one per input and output)")
     cols = np.empty(x.shape + (out_shape or ()))
     for i in range(x.size):
         at = np.unravel_index(i, x.shape) if x.ndim else ()
@@ -243,5 +252,6 @@ def difference_quotient(f: Callable[[np.ndarray], Any], x: Any, h: Any,
     with np.errstate(over="ignore"):
         out = (f_hi - f_lo) / step
     if not np.isfinite(out).all():
-        raise InvalidValueError(f"{op}: the difference quotient of 'f' overflows.")
+        raise InvalidValueError(f"{op}: the difference quotient of 'f' at 'x' overflows the "
+                                "float range; use a larger step 'h' or rescale 'f'.")
     return out

@@ -117,8 +117,10 @@ def layer_norm_backward(x: Any, gamma: Any, dy: Any, eps: float = 1e-5) -> tuple
     ----------
     x : array_like, shape (..., d)
         The forward input.
-    gamma : array_like, shape (d,)
-        The scale used in the forward pass.
+    gamma : array_like, shape (d,), or None
+        The scale used in the forward pass; ``None`` means no scale (ones), as
+        in :func:`layer_norm`. ``dgamma`` is returned either way: it is the
+        gradient with respect to a scale of ones.
     dy : array_like, shape (..., d)
         Upstream gradient, same shape as ``x``.
     eps : float
@@ -146,6 +148,9 @@ def layer_norm_backward(x: Any, gamma: Any, dy: Any, eps: float = 1e-5) -> tuple
     >>> dx, dgamma, dbeta = layer_norm_backward([[1.0, 2.0, 3.0]], [1.0, 1.0, 1.0], [[1.0, 1.0, 1.0]])
     >>> print(np.abs(dx).max() < 1e-15, dbeta)
     True [1. 1. 1.]
+    >>> no_scale = layer_norm_backward([[1.0, 2.0, 3.0]], None, [[1.0, 1.0, 1.0]])
+    >>> print(all(np.array_equal(a, b) for a, b in zip(no_scale, (dx, dgamma, dbeta))))
+    True
     """
     op = "layer_norm_backward"
     x, g = _layer_norm_inputs(x, gamma, op)
@@ -153,7 +158,9 @@ def layer_norm_backward(x: Any, gamma: Any, dy: Any, eps: float = 1e-5) -> tuple
     if dy.shape != x.shape:
         raise ShapeError(f"{op}: argument 'dy' must have the shape of x {x.shape}; got {dy.shape}.")
     eps = check_float(eps, "eps", op, min_value=0.0, min_inclusive=False)
-    dtype = float_dtype(x, g, dy)
+    dtype = float_dtype(x, dy) if g is None else float_dtype(x, g, dy)
+    if g is None:                      # no scale: gamma = 1
+        g = np.ones(x.shape[-1:], dtype)
     x, g, dy = (a.astype(dtype, copy=False) for a in (x, g, dy))
     lead = tuple(range(x.ndim - 1))
     if x.size == 0:

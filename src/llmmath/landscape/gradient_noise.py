@@ -16,6 +16,7 @@ from llmmath._numerics import pow2_scale
 from llmmath._validation import (
     as_float_array,
     as_int_array,
+    check_allocation,
     check_bool,
     check_int,
     check_rng,
@@ -68,6 +69,7 @@ def logistic_problem(n_examples: int = 1000, n_features: int = 2,
     op = "logistic_problem"
     n = check_int(n_examples, "n_examples", op, min_value=2, max_value=10_000_000)
     d = check_int(n_features, "n_features", op, min_value=1, max_value=10_000)
+    check_allocation((n, d), ("n_examples", "n_features"), op, what="features")
     gen = check_rng(rng, op)
     w = gen.normal(scale=2.0, size=d) / np.sqrt(d)
     X = gen.standard_normal((n, d))
@@ -105,8 +107,8 @@ def logistic_gradients(features: Any, labels: Any, weights: Any) -> np.ndarray:
     y = as_float_array(labels, "labels", op, ndim=1, dtype=np.float64)
     w = as_float_array(weights, "weights", op, ndim=1, dtype=np.float64)
     if y.shape[0] != X.shape[0] or w.shape[0] != X.shape[1]:
-        raise ShapeError(f"{op}: features {X.shape}, labels {y.shape} and weights {w.shape} do "
-                         "not fit; expected (N, d), (N,) and (d,).")
+        raise ShapeError(f"{op}: arguments 'features' {X.shape}, 'labels' {y.shape} and "
+                         f"'weights' {w.shape} do not fit; expected (N, d), (N,) and (d,).")
     if y.size and (y.min() < 0 or y.max() > 1):
         raise InvalidValueError(f"{op}: argument 'labels' must lie in [0, 1]; got values in "
                                 f"[{y.min():g}, {y.max():g}].")
@@ -114,7 +116,7 @@ def logistic_gradients(features: Any, labels: Any, weights: Any) -> np.ndarray:
         z = X @ w
     if np.isnan(z).any():
         raise InvalidValueError(f"{op}: x·w is undefined (∞ − ∞) for example "
-                                f"{int(np.argmax(np.isnan(z)))}; rescale the features or weights.")
+                                f"{int(np.argmax(np.isnan(z)))}; rescale 'features' or 'weights'.")
     return (sigmoid(z) - y)[:, None] * X
 
 
@@ -175,6 +177,8 @@ def minibatch_gradients(per_example_grads: Any, batch_size: int, n_batches: int 
     bsz = check_int(batch_size, "batch_size", op, min_value=1,
                     max_value=None if rep else g.shape[0])
     nb = check_int(n_batches, "n_batches", op, min_value=1)
+    check_allocation((nb, bsz, g.shape[1]), ("n_batches", "batch_size"), op,
+                     what="gathered gradients (drawn in batches)")
     return _batch_means(g, bsz, nb, rep, check_rng(rng, op))
 
 
@@ -262,22 +266,25 @@ def minibatch_gradient_variance(
         raise InvalidValueError(f"{op}: argument 'batch_sizes' needs at least two distinct "
                                 f"sizes to fit a slope; got {sizes.tolist()}.")
     nb = check_int(n_batches, "n_batches", op, min_value=2)
+    check_allocation((nb, int(sizes.sum()), g.shape[1]), ("n_batches", "batch_sizes"), op,
+                     what="gathered gradients (drawn in batches)")
     gen = check_rng(rng, op)
     scale = pow2_scale(g)
     g = g / scale                                   # exact, |g| < 2: the squares cannot overflow
     mean = g.mean(axis=0)
     sigma2 = float(np.mean(np.sum((g - mean) ** 2, axis=1)))
     if sigma2 == 0.0:
-        raise InvalidValueError(f"{op}: every per-example gradient is the same, so there is no "
-                                "noise to measure.")
+        raise InvalidValueError(f"{op}: every row of argument 'per_example_grads' is the same, "
+                                "so there is no noise to measure; expected rows that differ.")
     var, se = np.empty(len(sizes)), np.empty(len(sizes))
     for k, bsz in enumerate(sizes):
         sq = np.sum((_batch_means(g, int(bsz), nb, rep, gen) - mean) ** 2, axis=1)   # (nb,)
         var[k], se[k] = sq.mean(), sq.std(ddof=1) / np.sqrt(nb)
     if np.any(var == 0.0):
         raise InvalidValueError(f"{op}: the measured variance is 0 at |B| = "
-                                f"{int(sizes[np.argmax(var == 0.0)])}; its logarithm is "
-                                "undefined (use more batches or more distinct examples).")
+                                f"{int(sizes[np.argmax(var == 0.0)])} (argument 'batch_sizes'); "
+                                "its logarithm is undefined (use more 'n_batches' or more "
+                                "distinct examples).")
     slope, intercept = np.polyfit(np.log(sizes), np.log(var), 1)
     pred = sigma2 / sizes * (1.0 if rep else (n - sizes) / (n - 1.0))
     s2 = scale * scale

@@ -63,32 +63,39 @@ class Surface:
     grad: Callable[[Any, Any], tuple] = field(repr=False)        # (df/dx, df/dy)
     hess: Callable[[Any, Any], tuple] = field(repr=False)        # (f_xx, f_xy, f_yy)
 
-    def _xy(self, points: Any, op: str) -> tuple[np.ndarray, np.ndarray]:
-        p = as_float_array(points, "points", f"{self.name}.{op}", min_ndim=1)
+    def _xy(self, points: Any, op: str, name: str = "points") -> tuple[np.ndarray, np.ndarray]:
+        """``(x, y)`` from points of shape (..., 2); ``op`` and ``name`` are the caller's."""
+        p = as_float_array(points, name, op, min_ndim=1)
         if p.shape[-1] != 2:
-            raise ShapeError(f"{self.name}.{op}: argument 'points' must have a last axis of "
+            raise ShapeError(f"{op}: argument '{name}' must have a last axis of "
                              f"length 2 (x, y); got shape {p.shape}.")
         limit = MAX_COORD if p.dtype == np.float64 else MAX_COORD_32
         if p.size and float(np.max(np.abs(p))) > limit:
-            raise InvalidValueError(f"{self.name}.{op}: argument 'points' has a coordinate of "
+            raise InvalidValueError(f"{op}: argument '{name}' has a coordinate of "
                                     f"size {float(np.max(np.abs(p))):.3g}; expected at most "
                                     f"{limit:g} in absolute value ({p.dtype}).")
         return p[..., 0], p[..., 1]
 
     def value(self, points: Any) -> np.ndarray:
         """f at each point: shape (..., 2) -> (...)."""
-        x, y = self._xy(points, "value")
+        x, y = self._xy(points, f"{self.name}.value")
         return np.asarray(self.f(x, y) + 0 * x)
 
     def gradient(self, points: Any) -> np.ndarray:
         """∇f at each point, in closed form: shape (..., 2) -> (..., 2)."""
-        x, y = self._xy(points, "gradient")
+        return self._gradient(points, f"{self.name}.gradient")
+
+    def _gradient(self, points: Any, op: str, name: str = "points") -> np.ndarray:
+        x, y = self._xy(points, op, name)
         gx, gy = np.broadcast_arrays(*(g + 0 * x for g in self.grad(x, y)))
         return np.stack([gx, gy], axis=-1)
 
     def hessian(self, points: Any) -> np.ndarray:
         """The matrix of second derivatives, in closed form: shape (..., 2) -> (..., 2, 2)."""
-        x, y = self._xy(points, "hessian")
+        return self._hessian(points, f"{self.name}.hessian")
+
+    def _hessian(self, points: Any, op: str, name: str = "points") -> np.ndarray:
+        x, y = self._xy(points, op, name)
         hxx, hxy, hyy = np.broadcast_arrays(*(h + 0 * x for h in self.hess(x, y)))
         return np.stack([np.stack([hxx, hxy], -1), np.stack([hxy, hyy], -1)], -2)
 
@@ -299,7 +306,7 @@ def hessian_eigenvalues(surface: Surface, points: Any) -> np.ndarray:
     if not isinstance(surface, Surface):
         raise InvalidTypeError(f"hessian_eigenvalues: argument 'surface' must be a Surface; got "
                                f"{describe(surface)}.")
-    return np.linalg.eigvalsh(surface.hessian(points))
+    return np.linalg.eigvalsh(surface._hessian(points, "hessian_eigenvalues"))
 
 
 def classify_point(surface: Surface, point: Any, atol: float = 1e-8) -> CriticalPoint:
@@ -340,8 +347,8 @@ def classify_point(surface: Surface, point: Any, atol: float = 1e-8) -> Critical
     if p.shape != (2,):
         raise ShapeError(f"{op}: argument 'point' must have shape (2,); got {p.shape}.")
     tol = check_float(atol, "atol", op, min_value=0.0, min_inclusive=False)
-    g = surface.gradient(p)
-    lam = hessian_eigenvalues(surface, p)
+    g = surface._gradient(p, op, "point")
+    lam = np.linalg.eigvalsh(surface._hessian(p, op, "point"))
     if np.linalg.norm(g) > tol:
         kind = "not stationary"
     elif lam[0] > tol:
