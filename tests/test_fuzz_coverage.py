@@ -20,6 +20,7 @@ FUZZED = {
     "stats": "test_fuzz_stats",
     "ngram": "test_fuzz_ngram",
     "autograd.functional": "test_fuzz_autograd",
+    "optim": "test_fuzz_optim",
 }
 
 

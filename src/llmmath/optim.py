@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from llmmath._validation import check_bool, check_float, check_int
+from llmmath._validation import check_bool, check_float, check_int, describe
 from llmmath.autograd import Tensor
 from llmmath.errors import InvalidTypeError, InvalidValueError, ShapeError
 
@@ -35,32 +35,43 @@ class Optimizer:
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         name = type(self).__name__
         if isinstance(params, Tensor):
-            raise InvalidTypeError(f"{name}: 'params' must be an iterable of tensors or of "
+            raise InvalidTypeError(f"{name}: argument 'params' must be an iterable of tensors or of "
                                    "parameter-group dicts, not a single Tensor.")
-        items = list(params)
+        try:
+            items = list(params)
+        except TypeError:
+            raise InvalidTypeError(f"{name}: argument 'params' must be an iterable of tensors or "
+                                   f"of parameter-group dicts; got {describe(params)}.") from None
         if not items:
-            raise InvalidValueError(f"{name}: got an empty parameter list.")
+            raise InvalidValueError(f"{name}: argument 'params' is empty; expected at least one "
+                                    "Tensor to optimise.")
         groups = items if isinstance(items[0], dict) else [{"params": items}]
         self.defaults = defaults
         self.param_groups: list[dict[str, Any]] = []
         seen: set[int] = set()
         for group in groups:
             if not isinstance(group, dict) or "params" not in group:
-                raise InvalidTypeError(f"{name}: every parameter group must be a dict with a "
-                                       "'params' list.")
-            ps = list(group["params"])
+                raise InvalidTypeError(f"{name}: every parameter group in argument 'params' must "
+                                       f"be a dict with a 'params' list; got {describe(group)}.")
+            try:
+                ps = list(group["params"])
+            except TypeError:
+                raise InvalidTypeError(f"{name}: the 'params' of a parameter group in argument "
+                                       "'params' must be an iterable of tensors; got "
+                                       f"{describe(group['params'])}.") from None
             for p in ps:
                 if not isinstance(p, Tensor):
-                    raise InvalidTypeError(f"{name}: parameters must be Tensors; got "
-                                           f"{type(p).__name__}.")
+                    raise InvalidTypeError(f"{name}: argument 'params' must hold Tensors; got "
+                                           f"{describe(p)}.")
                 if id(p) in seen:
                     raise InvalidValueError(f"{name}: a parameter appears in more than one "
-                                            "group (or twice in one).")
+                                            "group of argument 'params' (or twice in one).")
                 seen.add(id(p))
             unknown = set(group) - set(defaults) - {"params"}
             if unknown:
                 raise InvalidValueError(f"{name}: unknown settings {sorted(unknown)} in a "
-                                        f"parameter group; known: {sorted(defaults)}.")
+                                        f"parameter group of argument 'params'; known: "
+                                        f"{sorted(defaults)}.")
             full = {**defaults, **group, "params": ps}
             self._check_group(full)
             self.param_groups.append(full)
@@ -109,11 +120,11 @@ class Optimizer:
         try:
             groups, state = state_dict["param_groups"], state_dict["state"]
         except (KeyError, TypeError):
-            raise InvalidValueError(f"{name}: expected a dict with 'state' and 'param_groups'."
-                                    ) from None
+            raise InvalidValueError(f"{name}: argument 'state_dict' must be a dict with 'state' "
+                                    f"and 'param_groups'; got {describe(state_dict)}.") from None
         if len(groups) != len(self.param_groups) or any(
                 len(g["params"]) != len(own["params"]) for g, own in zip(groups, self.param_groups, strict=False)):
-            raise InvalidValueError(f"{name}: the saved groups have sizes "
+            raise InvalidValueError(f"{name}: the groups of argument 'state_dict' have sizes "
                                     f"{[len(g['params']) for g in groups]}; this optimiser's "
                                     f"have {[len(g['params']) for g in self.param_groups]}.")
         params = [p for g in self.param_groups for p in g["params"]]
@@ -124,12 +135,23 @@ class Optimizer:
             for k, v in restored.items():
                 if isinstance(v, np.ndarray):
                     if v.shape != p.shape:
-                        raise ShapeError(f"{name}: state '{k}' of parameter {key} has shape "
+                        raise ShapeError(f"{name}: argument 'state_dict' holds state '{k}' of "
+                                         f"parameter {key} with shape "
                                          f"{v.shape}; the parameter has {p.shape}.")
                     restored[k] = v.astype(p.dtype)
             new_state[id(p)] = restored
+        restored_groups = []
         for own, saved in zip(self.param_groups, groups, strict=True):
-            own.update({k: v for k, v in saved.items() if k != "params"})
+            unknown = set(saved) - set(self.defaults) - {"params"}
+            if unknown:
+                raise InvalidValueError(f"{name}: unknown settings {sorted(unknown)} in a group "
+                                        f"of argument 'state_dict'; known: "
+                                        f"{sorted(self.defaults)}.")
+            group = {**own, **{k: v for k, v in saved.items() if k != "params"}}
+            self._check_group(group)         # a checkpoint holding lr=nan is refused here
+            restored_groups.append(group)
+        for own, group in zip(self.param_groups, restored_groups, strict=True):
+            own.update(group)
         self.state = new_state
 
 
@@ -147,13 +169,13 @@ class SGD(Optimizer):
     lr : float
         η.
     momentum : float
-        μ (0 = plain SGD).
+        μ in [0, 1] (0 = plain SGD).
     nesterov : bool
         Look-ahead momentum (needs μ > 0 and no dampening).
     weight_decay : float
         λ, L2 penalty added to the gradient.
     dampening : float
-        τ.
+        τ in [0, 1].
 
     References
     ----------
@@ -180,11 +202,17 @@ class SGD(Optimizer):
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
-        for key in ("momentum", "weight_decay", "dampening"):
-            check_float(group[key], key, "SGD", min_value=0.0)
+        # momentum and dampening are fractions: with momentum > 1 the buffer grows without
+        # bound (1 is the undamped heavy ball, which never forgets), dampening > 1 reverses
+        # the gradient.
+        check_float(group["momentum"], "momentum", "SGD", min_value=0.0, max_value=1.0)
+        check_float(group["dampening"], "dampening", "SGD", min_value=0.0, max_value=1.0)
+        check_float(group["weight_decay"], "weight_decay", "SGD", min_value=0.0)
         if check_bool(group["nesterov"], "nesterov", "SGD") and (
                 group["momentum"] <= 0 or group["dampening"] != 0):
-            raise InvalidValueError("SGD: nesterov=True needs momentum > 0 and dampening = 0.")
+            raise InvalidValueError("SGD: argument 'nesterov' = True needs 'momentum' > 0 and "
+                                    f"'dampening' = 0; got momentum={group['momentum']} and "
+                                    f"dampening={group['dampening']}.")
 
     def _update(self, p: Tensor, grad: np.ndarray, state: dict[str, Any],
                 group: dict[str, Any]) -> None:
@@ -218,8 +246,11 @@ class Adam(Optimizer):
     params : iterable of Tensor or of dict
     lr : float
     betas : (float, float)
+        β₁, β₂ in [0, 1).
     eps : float
+        ≥ 0.
     weight_decay : float
+        ≥ 0.
 
     References
     ----------
@@ -243,17 +274,21 @@ class Adam(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0) -> None:
-        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps,
+        super().__init__(params, {"lr": lr, "betas": betas, "eps": eps,
                                   "weight_decay": weight_decay})
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
         name = type(self).__name__
         betas = group["betas"]
+        if isinstance(betas, np.ndarray) and betas.ndim == 1:
+            betas = tuple(betas.tolist())
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise InvalidValueError(f"{name}: 'betas' must be a pair; got {betas!r}.")
+            raise InvalidTypeError(f"{name}: argument 'betas' must be a pair (beta1, beta2) of "
+                                   f"numbers in [0, 1); got {describe(betas)}.")
         for i, b in enumerate(betas):
             check_float(b, f"betas[{i}]", name, min_value=0.0, max_value=1.0, max_inclusive=False)
+        group["betas"] = tuple(float(b) for b in betas)
         check_float(group["eps"], "eps", name, min_value=0.0)
         check_float(group["weight_decay"], "weight_decay", name, min_value=0.0)
 
@@ -394,16 +429,31 @@ def clip_grad_norm(params: Iterable[Tensor], max_norm: float, norm_type: float =
         if q == 2.0:  # what np.linalg.norm computes for a vector, without its checks
             norms = [float(np.sqrt(v.dot(v))) for v in (g.ravel() for g in grads)]
         else:
-            norms = [float(np.linalg.norm(g.ravel(), ord=q)) if g.size else 0.0 for g in grads]
-        total = float(np.linalg.norm(np.asarray(norms), ord=q))
+            norms = [_q_norm(np.abs(g.ravel()), q) for g in grads]
+        total = _q_norm(np.asarray(norms), q) if q != 2.0 else float(np.linalg.norm(norms))
     if not math.isfinite(total):  # scaling by max_norm / inf or NaN would hide the problem
-        raise InvalidValueError(f"{op}: the gradient norm is {total}; some gradient holds NaN "
-                                "or inf (use autograd.detect_anomaly() to find the op).")
+        if all(np.isfinite(g).all() for g in grads):
+            raise InvalidValueError(f"{op}: the gradient norm is {total}: with argument "
+                                    f"'norm_type' = {q:g} the norm of these finite gradients is "
+                                    "beyond the float range; use norm_type=2.")
+        raise InvalidValueError(f"{op}: the gradient norm is {total}; some gradient of argument "
+                                "'params' holds NaN or inf (use autograd.detect_anomaly() to "
+                                "find the op).")
     coef = min(max_norm / (total + 1e-6), 1.0)
     if coef != 1.0:  # a factor of exactly 1 would change nothing: skip the pass over memory
         for g in grads:
             g *= coef
     return total
+
+
+def _q_norm(a: np.ndarray, q: float) -> float:
+    """``(sum a_i**q)**(1/q)`` of magnitudes ``a``, divided by ``max a`` first (no overflow
+    in the powers; ``inf`` only when the norm itself is beyond the float range)."""
+    top = float(a.max()) if a.size else 0.0
+    if top == 0.0 or not math.isfinite(top):
+        return top
+    with np.errstate(over="ignore", under="ignore"):
+        return float(top * np.sum((a / top) ** q) ** (1.0 / q))
 
 
 def cosine_schedule(step: int, max_lr: float, min_lr: float, warmup_steps: int,
@@ -444,7 +494,11 @@ def cosine_schedule(step: int, max_lr: float, min_lr: float, warmup_steps: int,
     >>> [round(cosine_schedule(t, 1.0, 0.1, 4, 14), 3) for t in (0, 3, 4, 9, 14, 20)]
     [0.2, 0.8, 1.0, 0.55, 0.1, 0.1]
     """
-    op = "cosine_schedule"
+    return _cosine(step, max_lr, min_lr, warmup_steps, decay_steps, "cosine_schedule")
+
+
+def _cosine(step: Any, max_lr: Any, min_lr: Any, warmup_steps: Any, decay_steps: Any,
+            op: str) -> float:
     t = check_int(step, "step", op, min_value=0)
     hi = check_float(max_lr, "max_lr", op, min_value=0.0)
     lo = check_float(min_lr, "min_lr", op, min_value=0.0, max_value=hi)
@@ -479,10 +533,11 @@ class CosineSchedule:
     def __init__(self, optimizer: Optimizer, max_lr: float, min_lr: float, warmup_steps: int,
                  decay_steps: int) -> None:
         if not isinstance(optimizer, Optimizer):
-            raise InvalidTypeError("CosineSchedule: argument 'optimizer' must be an Optimizer.")
+            raise InvalidTypeError("CosineSchedule: argument 'optimizer' must be an Optimizer; "
+                                   f"got {describe(optimizer)}.")
         self.optimizer = optimizer
         self.settings = (max_lr, min_lr, warmup_steps, decay_steps)
-        cosine_schedule(0, *self.settings)  # validates
+        _cosine(0, *self.settings, "CosineSchedule")  # validates
         self.last_step = 0
         self._apply()
 
@@ -502,6 +557,16 @@ class CosineSchedule:
         return {"last_step": self.last_step, "settings": self.settings}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.last_step = check_int(state["last_step"], "last_step", "CosineSchedule", min_value=0)
-        self.settings = tuple(state["settings"])
+        op = "CosineSchedule.load_state_dict"
+        try:
+            last_step, settings = state["last_step"], tuple(state["settings"])
+        except (KeyError, TypeError):
+            raise InvalidValueError(f"{op}: argument 'state' must be a dict with 'last_step' and "
+                                    f"'settings'; got {describe(state)}.") from None
+        if len(settings) != 4:
+            raise InvalidValueError(f"{op}: argument 'state' holds {len(settings)} settings; "
+                                    "expected (max_lr, min_lr, warmup_steps, decay_steps).")
+        last_step = check_int(last_step, 'state["last_step"]', op, min_value=0)
+        _cosine(last_step, *settings, op)  # validates before anything changes
+        self.last_step, self.settings = last_step, settings
         self._apply()
