@@ -125,10 +125,13 @@ def test_report_table_and_chart(tmp_path):
 
 def test_the_help_literals_are_the_library_values():
     from llmmath.commands import compress as cmd
-    from llmmath.compress import CHUNK_SIZE
+    from llmmath.compress import CHUNK_SIZE, DEFAULT_SPEC
+    from llmmath.compress.report import DEFAULT_MODELS
     from llmmath.compress.specs import SPEC_HELP
 
     assert cmd.CHUNK_SIZE == CHUNK_SIZE and cmd.SPEC_HELP == SPEC_HELP
+    assert cmd.DEFAULT_SPEC == DEFAULT_SPEC
+    assert ", ".join(DEFAULT_MODELS) in cmd.REPORT_HELP
 
 
 def test_help_does_not_import_the_coder():

@@ -27,13 +27,14 @@ __all__ = ["register", "SUFFIX"]
 
 SUFFIX = ".lmz"
 # Literals, so that `llmmath --help` need not import the coder; a test checks that they are
-# llmmath.compress.CHUNK_SIZE and llmmath.compress.specs.SPEC_HELP.
+# llmmath.compress.CHUNK_SIZE, DEFAULT_SPEC and llmmath.compress.specs.SPEC_HELP.
 CHUNK_SIZE = 1 << 16
+DEFAULT_SPEC = "ngram:6:adaptive"
 SPEC_HELP = ("uniform | ngram:N | ngram:N:adaptive | CKPT (a GPT checkpoint or its directory) | "
              "mix:CKPT+ngram:N")
 
 REPORT_HELP = ("Instead of compressing, compare bits/char of the models (-m, repeatable; default "
-               "uniform, ngram:2, ngram:5, ngram:6:adaptive) with gzip -9, bz2 -9 and xz -9e on "
+               f"uniform, ngram:2, ngram:5, {DEFAULT_SPEC}) with gzip -9, bz2 -9 and xz -9e on "
                "FILE (default: the corpus's test plays); writes a table and a bar chart.")
 
 
@@ -266,10 +267,10 @@ def register(app: typer.Typer) -> None:
         file: Path | None = typer.Argument(None, help="the file to compress (with --report: "
                                                       "the text to measure on)"),
         model: list[str] | None = typer.Option(None, "--model", "-m",
-                                               help=f"{SPEC_HELP} [default: the adaptive "
-                                                    "n-gram]"),
+                                               help=f"{SPEC_HELP} (default: the adaptive "
+                                                    f"n-gram, {DEFAULT_SPEC})"),
         out: Path | None = typer.Option(None, "--out", "-o",
-                                        help=f"output file [default: FILE{SUFFIX}]"),
+                                        help=f"output file (default: FILE{SUFFIX})"),
         force: bool = typer.Option(False, "--force", "-f", help="overwrite an existing output"),
         chunk_size: int = typer.Option(CHUNK_SIZE, "--chunk-size", min=1,
                                        help="characters per independent chunk"),
@@ -297,7 +298,7 @@ def register(app: typer.Typer) -> None:
     def decompress(
         file: Path = typer.Argument(..., help=f"a file written by llmmath compress (*{SUFFIX})"),
         out: Path | None = typer.Option(None, "--out", "-o",
-                                        help=f"output file [default: FILE without {SUFFIX}]"),
+                                        help=f"output file (default: FILE without {SUFFIX})"),
         model: list[str] | None = typer.Option(None, "--model", "-m",
                                                help="the model, if not where the file says "
                                                     "(e.g. a moved checkpoint)"),

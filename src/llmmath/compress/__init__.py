@@ -32,6 +32,7 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -112,8 +113,8 @@ def encode(text: str, model: Any = None, *, coder: str = "range", chunk_size: in
     chunk_size = check_int(chunk_size, "chunk_size", op, min_value=1, max_value=2**32 - 1)
     model = load_model(DEFAULT_SPEC if model is None else model)
     lengths = split_lengths(len(text), chunk_size)
-    starts = [sum(lengths[:i]) for i in range(len(lengths))]
-    texts = [text[a:a + m] for a, m in zip(starts, lengths, strict=True)]
+    ends = list(itertools.accumulate(lengths))
+    texts = [text[b - m:b] for b, m in zip(ends, lengths, strict=True)]
     coded = encode_streams(texts, model, coder, progress)
     header = Header(coder, PRECISION, len(text), chunk_size, model.spec, model.sha256,
                     _text_sha256(text), [len(c) for c in coded.chunks])
