@@ -224,7 +224,7 @@ def test_multi_head_attention_matches_torch(lead, T, nh, hs, causal, seed):
 def test_multi_head_attention_errors():
     x = np.ones((3, 6))
     w = np.eye(6)
-    with pytest.raises(InvalidValueError, match="n_heads = 4"):
+    with pytest.raises(InvalidValueError, match="'n_heads' = 4 must divide the width C = 6"):
         att.multi_head_attention(x, w, w, w, w, n_heads=4)
     with pytest.raises(ShapeError, match="'w_k'"):
         att.multi_head_attention(x, w, np.eye(5), w, w, n_heads=2)

@@ -76,10 +76,11 @@ def test_products_on_compatible_shapes(data, n, m):
 
 
 @given(x=anything(), axis=st.one_of(st.none(), small_ints), ord=st.one_of(st.sampled_from([1, 2, np.inf, 3, "fro", -np.inf]), small_ints),
-       keepdims=st.booleans())
+       keepdims=st.one_of(st.booleans(), st.integers(0, 1), junk()))
 def test_norm(x, axis, ord, keepdims):
     r = check_call(linalg.norm, x, axis=axis, ord=ord, keepdims=keepdims)
     if r is not None:
+        assert isinstance(keepdims, bool)  # 0, 1, None, "yes"... are refused
         assert (np.asarray(r) >= 0).all()
 
 

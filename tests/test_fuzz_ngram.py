@@ -92,3 +92,5 @@ def test_methods_accept_or_refuse_cleanly(models, context, token, seq, n, base, 
             out = check_call(lm.generate, n, rng, context, allow_unk=allow_unk)
             if out is not None:
                 assert len(out) == n
+        huge = check_call(lm.generate, 2**31 + 1)  # beyond MAX_ELEMENTS: refused before the loop
+        assert huge is None
