@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from llmmath.errors import InvalidValueError
-from llmmath.ledger import SYLLABUS_FILES, claims, evaluate, get_claim
+from llmmath.ledger import SYLLABUS_FILES, claims, evaluate, evaluate_all, get_claim
 from llmmath.ledger import core as ledger_core
 from llmmath.ledger.identities import layer_norm_inputs, syllabus_layer_norm_dx
 
@@ -135,6 +138,98 @@ def test_failing_computation_is_reported():
 
     e = evaluate(dataclasses.replace(get_claim("002-dot-product"), ours=broken))
     assert e.computed_status == "error" and "boom" in e.problems[0]
+
+
+# ----------------------------------------------------------- time limits -- #
+
+def _slow(seconds: float = 600.0):
+    """A claim computation that would take ``seconds`` (a fake slow claim)."""
+    def slow():
+        time.sleep(seconds)
+        return {"dot": 32.0}
+    return slow
+
+
+def test_a_claim_past_its_time_limit_fails_and_the_others_still_run():
+    slow = dataclasses.replace(get_claim("002-dot-product"), ours=_slow())
+    before = signal.getsignal(signal.SIGALRM)
+    results = evaluate_all([slow, get_claim("002-dot-product"), get_claim("002-dydx-at-2")],
+                           timeout=2.0)
+    assert results[0].computed_status == "error" and not results[0].ok
+    assert results[0].problems == ["computation failed: timed out: the computations ran past "
+                                   "the time limit of 2 s and were stopped (raise the limit if "
+                                   "the machine is slow)"]
+    assert results[1].ok and results[2].ok
+    # the alarm is gone and the previous handler is back
+    assert signal.getsignal(signal.SIGALRM) is before
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_a_claim_cannot_swallow_its_time_limit():
+    def stubborn():
+        while True:
+            try:
+                time.sleep(600)
+            except Exception:  # noqa: BLE001 - what a careless claim might do
+                pass
+
+    e = evaluate(dataclasses.replace(get_claim("002-dot-product"), ours=stubborn), timeout=1.0)
+    assert e.error is not None and e.error.startswith("timed out")
+
+
+def test_a_timed_out_claim_is_not_cached():
+    calls = []
+    original = get_claim("002-dot-product")
+
+    def slow_once():
+        calls.append(1)
+        if len(calls) == 1:
+            time.sleep(600)
+        return original.ours()
+
+    c = dataclasses.replace(original, ours=slow_once)
+    assert evaluate(c, timeout=1.0).error.startswith("timed out")
+    again = evaluate(c, timeout=60.0)                 # computed afresh, not the cached failure
+    assert again.ok and again.ours["dot"] == 32.0 and len(calls) == 2
+
+
+def test_the_time_limit_never_cuts_an_import_short(tmp_path, monkeypatch):
+    # a module that takes longer to import than the whole limit; cut short, it would be
+    # left half-initialised for every claim after this one
+    (tmp_path / "llmmath_slow_import.py").write_text("import time\ntime.sleep(2.5)\nDONE = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "llmmath_slow_import", raising=False)
+
+    def imports_then_spins():
+        import llmmath_slow_import  # noqa: F401
+
+        time.sleep(600)
+
+    c = dataclasses.replace(get_claim("002-dot-product"), ours=imports_then_spins)
+    e = evaluate(c, timeout=1.0)
+    assert e.error.startswith("timed out")
+    assert sys.modules["llmmath_slow_import"].DONE is True   # the import ran to its end
+
+
+def test_off_the_main_thread_a_worker_process_is_stopped_at_the_limit():
+    slow = dataclasses.replace(get_claim("002-dot-product"), ours=_slow())
+    out = {}
+
+    def run():
+        out["slow"] = evaluate(slow, timeout=2.0)
+        out["fast"] = evaluate(get_claim("002-dot-product"), timeout=60.0, use_cache=False)
+
+    worker = threading.Thread(target=run)
+    worker.start()
+    worker.join()
+    assert out["slow"].error.startswith("timed out")
+    assert out["fast"].ok and out["fast"].ours == evaluate(get_claim("002-dot-product")).ours
+
+
+@pytest.mark.parametrize("timeout", [0, -1.0, float("nan"), float("inf"), "30", True])
+def test_bad_timeouts_are_refused(timeout):
+    with pytest.raises(InvalidValueError, match="evaluate: argument 'timeout'"):
+        evaluate("002-dot-product", timeout=timeout)
 
 
 def test_stale_correct_value_is_reported():

@@ -110,6 +110,32 @@ def test_missing_reference_package_says_how_to_install(monkeypatch):
     assert "torch" in result.output and "pip install 'llmmath[test]'" in result.output
 
 
+def test_a_claim_past_the_time_limit_fails_and_the_others_still_run(monkeypatch):
+    import time
+
+    cid = "002-l2-norm"
+
+    def slow():
+        time.sleep(600)
+
+    monkeypatch.setitem(ledger_core._REGISTRY, cid,
+                        dataclasses.replace(get_claim(cid), ours=slow))
+    result = _invoke("--json", "--timeout", "1.5", cid, "002-dot-product")
+    assert result.exit_code == 1
+    records = {r["id"]: r for r in json.loads(result.stdout)["claims"]}
+    assert records[cid]["status"] == "error"
+    assert records[cid]["problems"][0].startswith(
+        "computation failed: timed out: the computations ran past the time limit of 1.5 s")
+    assert records["002-dot-product"]["problems"] == []
+    table = _invoke("--timeout", "1.5", cid)
+    assert table.exit_code == 1 and "FAIL" in table.output and "timed out" in table.output
+
+
+def test_timeout_must_be_positive():
+    result = _invoke("--timeout", "0", "002-dot-product")
+    assert result.exit_code == 2 and "--timeout" in result.output
+
+
 def test_unknown_claim_id_exits_2():
     result = _invoke("--show", "000-no-such-claim")
     assert result.exit_code == 2 and "no claim with id" in result.output

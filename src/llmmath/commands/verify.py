@@ -16,6 +16,8 @@ from typing import Any
 
 import typer
 
+from llmmath.ledger.core import DEFAULT_TIMEOUT
+
 __all__ = ["register", "JSON_SCHEMA_VERSION", "INSTALL_HINT"]
 
 JSON_SCHEMA_VERSION = 1
@@ -165,6 +167,9 @@ def register(app: typer.Typer) -> None:
                                  help="Only the claims of one syllabus page (000 to 004; "
                                       "`llmmath verify` lists them by subject)."),
         list_all: bool = typer.Option(False, "--list", help="One row per claim."),
+        timeout: float = typer.Option(DEFAULT_TIMEOUT, "--timeout", metavar="SECONDS", min=0.001,
+                                      help="Stop a claim whose computations run longer, and "
+                                           "report it as failing; the others still run."),
     ) -> None:
         """Check every number the course states, against independent references."""
         from rich.console import Console
@@ -186,7 +191,7 @@ def register(app: typer.Typer) -> None:
                 f"{'is' if len(missing) == 1 else 'are'} not installed. Install the test "
                 f"extras with: {INSTALL_HINT}", err=True)
             raise typer.Exit(2)
-        evaluations = evaluate_all(selected)
+        evaluations = evaluate_all(selected, timeout=timeout)
         failed = any(not e.ok for e in evaluations)
         if as_json:
             doc = {"schema_version": JSON_SCHEMA_VERSION, "summary": _summary(evaluations),

@@ -20,9 +20,14 @@ the recorded status, the stated and the correct value straight from here.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import math
-from collections.abc import Callable, Mapping, Sequence
+import multiprocessing
+import signal
+import threading
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +41,7 @@ __all__ = [
     "SYLLABUS_FILES",
     "SYLLABUS_TITLES",
     "REFERENCE_PACKAGES",
+    "DEFAULT_TIMEOUT",
     "Claim",
     "Evaluation",
     "add_claim",
@@ -74,6 +80,10 @@ SYLLABUS_TITLES = {
 
 # The test extras the reference computations import, with the import name.
 REFERENCE_PACKAGES = ("scipy", "torch", "mpmath")
+
+# Seconds a claim's two computations may take together in `llmmath verify` (its
+# --timeout option); the slowest claim takes well under a second.
+DEFAULT_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True)
@@ -338,33 +348,182 @@ class Evaluation:
 _CACHE: dict[tuple[str, int, int], tuple[tuple[Any, Any, str | None], tuple[Any, Any]]] = {}
 
 
-def _run(c: Claim, use_cache: bool) -> tuple[Any, Any, str | None]:
+class _TimeLimit(BaseException):
+    """Raised inside a claim's computation when its time is up.
+
+    A ``BaseException``, so that a claim's own ``except Exception`` cannot swallow it.
+    """
+
+
+def _compute(c: Claim) -> tuple[Any, Any]:
+    with np.errstate(divide="raise", over="raise", invalid="raise"):
+        ours = c.ours()
+    return ours, c.reference()
+
+
+def _timed_out(seconds: float) -> str:
+    return (f"timed out: the computations ran past the time limit of {seconds:g} s and were "
+            "stopped (raise the limit if the machine is slow)")
+
+
+# What the reference computations import, loaded before a claim's clock starts: an
+# import takes seconds the first time (torch), which is not the claim's time.
+_PRELOAD = {
+    "scipy": ("scipy.linalg", "scipy.optimize", "scipy.special", "scipy.stats"),
+    "torch": ("torch", "torch.func"),
+    "mpmath": ("mpmath",),
+}
+
+
+def _preload(needs: Sequence[str]) -> None:
+    for package in needs:
+        for name in _PRELOAD.get(package, (package,)):
+            with contextlib.suppress(ImportError):  # a missing package is reported elsewhere
+                importlib.import_module(name)
+
+
+def _importing(frame: Any) -> bool:
+    """Whether ``frame`` (or a caller of it) is executing an import."""
+    while frame is not None:
+        if frame.f_code.co_filename.startswith("<frozen importlib"):
+            return True
+        frame = frame.f_back
+    return False
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    """Raise :class:`_TimeLimit` in this (the main) thread after ``seconds``, with SIGALRM.
+
+    The previous handler and timer come back afterwards. An alarm that fires
+    after the block has finished is ignored, and one that fires during an
+    import waits for the import to finish (a module cut short halfway would be
+    left half-initialised for every claim after it).
+    """
+    armed = True
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        if not armed:
+            return
+        if _importing(frame):
+            signal.setitimer(signal.ITIMER_REAL, 0.05)      # try again in a moment
+            return
+        raise _TimeLimit
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        try:
+            armed = False
+        finally:  # restored even if the alarm fired on the line above
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _can_alarm() -> bool:
+    """SIGALRM is usable: POSIX, the main thread, and no other timer already running."""
+    return (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+            and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0))
+
+
+def _worker(c: Claim, conn: Any) -> None:  # runs in a forked child
+    try:
+        conn.send(("ok", _compute(c)))
+    except Exception as exc:  # noqa: BLE001 - sent back and reported
+        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    finally:
+        conn.close()
+
+
+def _in_worker(c: Claim, seconds: float) -> tuple[Any, Any, str | None]:
+    """Run the claim in a forked process, killed when ``seconds`` have passed."""
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    proc = ctx.Process(target=_worker, args=(c, send), daemon=True)
+    with warnings.catch_warnings():
+        # Python 3.12+ warns that a child forked from a threaded process may deadlock;
+        # if it does, the limit below kills it and the claim is reported as timed out.
+        warnings.filterwarnings("ignore", message=".*fork.*", category=DeprecationWarning)
+        proc.start()
+    send.close()
+    try:
+        if not receive.poll(seconds):
+            return None, None, _timed_out(seconds)
+        try:
+            status, payload = receive.recv()
+        except (EOFError, OSError):
+            return None, None, "the process computing the claim died without an answer"
+        except Exception as exc:  # noqa: BLE001 - an answer that cannot be unpickled
+            return None, None, f"the claim's values could not be sent back: {exc}"
+        return (*payload, None) if status == "ok" else (None, None, payload)
+    finally:
+        receive.close()
+        if proc.is_alive():
+            proc.kill()
+        proc.join()
+
+
+def _run_limited(c: Claim, timeout: float | None) -> tuple[Any, Any, str | None]:
+    """The claim's two values, or an error message (which may say that time ran out).
+
+    In the main thread on POSIX the limit is a SIGALRM timer that interrupts the
+    computation between two Python operations (one long NumPy call finishes
+    first); elsewhere the claim runs in a forked process that is killed at the
+    limit; where neither exists (Windows, off the main thread) it runs unlimited.
+    """
+    if timeout is not None:
+        _preload(c.needs)
+    if timeout is not None and not _can_alarm():
+        if "fork" in multiprocessing.get_all_start_methods():
+            return _in_worker(c, timeout)
+        timeout = None
+    try:
+        with _alarm(timeout) if timeout is not None else contextlib.nullcontext():
+            ours, reference = _compute(c)
+        return ours, reference, None
+    except _TimeLimit:
+        return None, None, _timed_out(timeout)
+    except Exception as exc:  # noqa: BLE001 - reported, never swallowed
+        return None, None, f"{type(exc).__name__}: {exc}"
+
+
+def _run(c: Claim, use_cache: bool, timeout: float | None = None) -> tuple[Any, Any, str | None]:
     key = (c.id, id(c.ours), id(c.reference))
     if use_cache and key in _CACHE:
         return _CACHE[key][0]
-    try:
-        with np.errstate(divide="raise", over="raise", invalid="raise"):
-            ours = c.ours()
-        reference = c.reference()
-        result = (ours, reference, None)
-    except Exception as exc:  # noqa: BLE001 - reported, never swallowed
-        result = (None, None, f"{type(exc).__name__}: {exc}")
-    if use_cache:
+    result = _run_limited(c, timeout)
+    if use_cache and not (result[2] or "").startswith("timed out"):  # a longer limit may do
         _CACHE[key] = (result, (c.ours, c.reference))
     return result
 
 
-def evaluate(claim: Claim | str, *, use_cache: bool = True) -> Evaluation:
+def _check_timeout(timeout: Any, op: str) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not (
+            math.isfinite(timeout) and timeout > 0):
+        raise InvalidValueError(f"{op}: argument 'timeout' must be a number of seconds > 0 or "
+                                f"None (no limit); got {timeout!r}.")
+    return float(timeout)
+
+
+def evaluate(claim: Claim | str, *, use_cache: bool = True,
+             timeout: float | None = None) -> Evaluation:
     """Run one claim's computations and compare them.
 
     ``use_cache`` reuses the values of an earlier run in this process (the
     computations are deterministic); the comparison with the recorded status
-    always happens afresh.
+    always happens afresh. ``timeout`` (seconds, ``None`` for no limit) stops
+    computations that run longer: the claim then fails with a message that says
+    so (``computed_status`` ``"error"``).
     """
+    timeout = _check_timeout(timeout, "evaluate")
     c = get_claim(claim) if isinstance(claim, str) else claim
     if not c.checkable:
         return Evaluation(claim=c)
-    ours, reference, error = _run(c, use_cache)
+    ours, reference, error = _run(c, use_cache, timeout)
     if error is not None:
         return Evaluation(claim=c, computed_status="error", error=error)
     value = _pick(ours, c.value_key)
@@ -386,10 +545,17 @@ def evaluate(claim: Claim | str, *, use_cache: bool = True) -> Evaluation:
 
 
 def evaluate_all(
-    selected: Sequence[Claim] | None = None, *, use_cache: bool = True
+    selected: Sequence[Claim] | None = None, *, use_cache: bool = True,
+    timeout: float | None = None,
 ) -> list[Evaluation]:
-    """Evaluate every claim (or the ``selected`` ones) in ledger order."""
-    return [evaluate(c, use_cache=use_cache) for c in (claims() if selected is None else selected)]
+    """Evaluate every claim (or the ``selected`` ones) in ledger order.
+
+    ``timeout`` applies to each claim on its own: one that runs past it fails,
+    and the others still run.
+    """
+    timeout = _check_timeout(timeout, "evaluate_all")
+    return [evaluate(c, use_cache=use_cache, timeout=timeout)
+            for c in (claims() if selected is None else selected)]
 
 
 def to_jsonable(value: Any) -> Any:
