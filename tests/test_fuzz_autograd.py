@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzz import anything, check_call, weird_arrays
+from fuzz import anything, check_call, junk, weird_arrays
 from llmmath.autograd import Tensor
 from llmmath.autograd import functional as F
 
@@ -39,10 +39,15 @@ def test_softmax_family(x, axis):
     clean(check_call(F.log_softmax, x, axis=axis))
 
 
-@given(logits=anything(), targets=anything(), ignore=st.sampled_from([None, -1, 0]),
+@given(logits=anything(), targets=anything(),
+       ignore=st.one_of(st.sampled_from([None, -1, 0, np.int64(-1), "-1", -1.0, True, [-1],
+                                         np.array(-1), np.array([0, -1])]), junk()),
        reduction=st.sampled_from(["mean", "sum", "none", "max"]))
 def test_cross_entropy(logits, targets, ignore, reduction):
-    clean(check_call(F.cross_entropy, logits, targets, ignore_index=ignore, reduction=reduction))
+    out = clean(check_call(F.cross_entropy, logits, targets, ignore_index=ignore,
+                           reduction=reduction))
+    if out is not None:
+        assert ignore is None or isinstance(ignore, (int, np.integer)) and not isinstance(ignore, bool)
 
 
 @given(x=anything(), w=anything(), b=anything(), eps=st.floats(-1, 1))

@@ -386,3 +386,35 @@ def test_pca_keeps_a_small_column_next_to_a_huge_one():
     Y = np.array([[0.0, 1.0], [2.6e154, -1.0], [1.3e154, 0.0]])    # variance 1.69e308: finite
     var = linalg.pca(Y, 1).explained_variance[0]
     np.testing.assert_allclose(var, _exact(_var(Y[:, 0].tolist(), ddof=1)), rtol=1e-12)
+
+
+@pytest.mark.lesson_cross_entropy_grad
+@pytest.mark.parametrize("ignore", ["-1", -1.0, True, [-1], np.array(-1), np.array([0, -1]), 2**64])
+def test_cross_entropy_ignore_index_must_be_an_int_or_none(ignore):
+    from llmmath.autograd import functional as F
+
+    z = Tensor(np.zeros((2, 3)), requires_grad=True)
+    with pytest.raises(LLMMathError, match="cross_entropy: argument 'ignore_index'"):
+        F.cross_entropy(z, [0, -1], ignore_index=ignore)
+
+
+@pytest.mark.torch
+@pytest.mark.lesson_cross_entropy_grad
+def test_cross_entropy_ignores_a_row_whose_logits_hold_minus_inf():
+    import torch
+
+    from llmmath.autograd import functional as F
+
+    logits = np.array([[-np.inf, 1.0, 2.0], [0.5, -1.0, 0.0], [-np.inf, 0.0, 3.0]])
+    targets = np.array([-1, 2, 1])           # row 0 ignored; its class 0 is -inf
+    for reduction in ("mean", "sum", "none"):
+        z = Tensor(logits.copy(), requires_grad=True)
+        loss = F.cross_entropy(z, targets, ignore_index=np.int64(-1), reduction=reduction)
+        tz = torch.tensor(logits, requires_grad=True)
+        ref = torch.nn.functional.cross_entropy(tz, torch.from_numpy(targets), ignore_index=-1,
+                                                reduction=reduction)
+        np.testing.assert_allclose(loss.data, ref.detach().numpy(), rtol=1e-14)
+        g = np.ones(loss.shape)
+        loss.backward(g)
+        ref.backward(torch.from_numpy(g))
+        np.testing.assert_allclose(z.grad, tz.grad.numpy(), rtol=1e-13, atol=1e-15)

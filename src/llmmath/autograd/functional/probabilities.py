@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from llmmath._validation import as_int_array, check_axis, check_choice
+from llmmath._validation import as_int_array, check_axis, check_choice, check_int
 from llmmath.autograd.functional._sums import sum_last
 from llmmath.autograd.tensor import Tensor, tensor_argument
 from llmmath.errors import InvalidValueError, ShapeError
@@ -157,9 +157,10 @@ def cross_entropy(logits: Any, targets: Any, ignore_index: int | None = None,
         second; reshape to (N, V) to compare).
     targets : array_like of int, shape (...)
         Class indices in [0, V).
-    ignore_index : int, optional
+    ignore_index : int or None, optional
         Positions whose target equals this value add nothing to the loss and
-        are not counted in the mean (nanoGPT uses -1 for padding).
+        are not counted in the mean (nanoGPT uses -1 for padding). ``None``
+        (default) ignores nothing; anything but an int or None is refused.
     reduction : {"mean", "sum", "none"}
         Mean over counted positions, their sum, or the per-position losses.
 
@@ -174,6 +175,8 @@ def cross_entropy(logits: Any, targets: Any, ignore_index: int | None = None,
         ``targets.shape != logits.shape[:-1]``.
     InvalidValueError
         A target outside [0, V); every target ignored with ``mean``.
+    InvalidTypeError
+        ``ignore_index`` neither an int nor None (a string, a float, an array).
 
     References
     ----------
@@ -196,6 +199,8 @@ def cross_entropy(logits: Any, targets: Any, ignore_index: int | None = None,
         raise ShapeError(f"{op}: argument 'logits' must have shape (..., V) with V >= 1; got "
                          f"shape {z.shape}.")
     red = check_choice(reduction, "reduction", op, ("mean", "sum", "none"))
+    if ignore_index is not None:
+        ignore_index = check_int(ignore_index, "ignore_index", op)
     y = as_int_array(targets, "targets", op)
     if y.shape != z.shape[:-1]:
         raise ShapeError(f"{op}: 'targets' must have shape logits.shape[:-1] = {z.shape[:-1]}; "
@@ -224,7 +229,7 @@ def cross_entropy(logits: Any, targets: Any, ignore_index: int | None = None,
     p /= total                                   # softmax, kept for backward
     nll = np.log(total[:, 0]) - picked           # log sum e^(z - max) - (z_y - max)
     if valid is not None:
-        nll *= valid
+        nll = np.where(valid, nll, 0.0)          # an ignored row's -inf logit must not give nan
     data = nll.reshape(y.shape) if red == "none" else nll.sum()
     if red == "mean":
         data = data / n
