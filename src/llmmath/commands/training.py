@@ -170,7 +170,9 @@ def _config_options() -> list[inspect.Parameter]:
 
 
 def _train(preset: str | None, resume: Path | None, assignments: list[str], plot: bool,
-           progress: bool, force: bool, **fields: Any) -> None:
+           progress: bool, force: bool, engine: str = "llmmath", nproc: int = 1,
+           **fields: Any) -> None:
+    import functools
     import signal
 
     from llmmath import train as tr
@@ -179,15 +181,27 @@ def _train(preset: str | None, resume: Path | None, assignments: list[str], plot
         overrides = parse_assignments(assignments or [])
         overrides.update({k: v for k, v in fields.items() if v is not None})
         reporter = RichReporter(bar=progress)
+        train = tr.train
+        if engine not in ("llmmath", "torch"):
+            raise _fail(ValueError(f"train: --engine must be 'llmmath' or 'torch'; got "
+                                   f"{engine!r}."))
+        if engine == "torch":   # PyTorch, or a message saying how to install it
+            from llmmath.train.ddp import train_torch
+
+            train = functools.partial(train_torch, nproc=nproc)
+            reporter = functools.partial(RichReporter, bar=progress)   # made where it reports
+        elif nproc != 1:
+            raise _fail(ValueError("train: --nproc needs --engine torch (data-parallel "
+                                   "processes run on PyTorch)."))
         if resume is not None:
             if preset is not None:
                 raise _fail(ValueError("train: --preset and --resume do not go together; the "
                                        "checkpoint holds its configuration."))
-            result = tr.train(resume=resume, overrides=overrides, reporter=reporter, plot=plot,
-                              force=force)
+            result = train(resume=resume, overrides=overrides, reporter=reporter, plot=plot,
+                           force=force)
         else:
-            result = tr.train(tr.preset_config(preset or "tiny"), overrides=overrides,
-                              reporter=reporter, plot=plot, force=force)
+            result = train(tr.preset_config(preset or "tiny"), overrides=overrides,
+                           reporter=reporter, plot=plot, force=force)
     except _errors() as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
@@ -250,6 +264,18 @@ def _make_train_command() -> Any:
                                                help="if --out holds another run, move it to "
                                                     "<out>.old-<date>-<time> (nothing is "
                                                     "deleted) and start afresh")),
+        inspect.Parameter("engine", inspect.Parameter.KEYWORD_ONLY, annotation=str,
+                          default=typer.Option("llmmath", "--engine",
+                                               help="llmmath (our autograd engine) or torch "
+                                                    "(nanoGPT's model on PyTorch, an optional "
+                                                    "extra: pip install 'llmmath[torch]'); the "
+                                                    "same run, checkpoint and metrics")),
+        inspect.Parameter("nproc", inspect.Parameter.KEYWORD_ONLY, annotation=int,
+                          default=typer.Option(1, "--nproc", min=1,
+                                               help="data-parallel processes (--engine torch: "
+                                                    "DistributedDataParallel, gloo on CPUs, NCCL "
+                                                    "on GPUs); each takes batch_size sequences "
+                                                    "of a global batch of nproc x batch_size")),
         inspect.Parameter("plot", inspect.Parameter.KEYWORD_ONLY, annotation=bool,
                           default=typer.Option(True, "--plot/--no-plot",
                                                help="draw loss.png at the end")),
@@ -260,8 +286,9 @@ def _make_train_command() -> Any:
     params = fixed + _config_options()
     train.__signature__ = inspect.Signature(params)
     train.__annotations__ = {p.name: p.annotation for p in params} | {"return": None}
-    train.__doc__ = ("Train a GPT with llmmath's own autograd engine (Ctrl-C, SIGTERM and "
-                     "SIGHUP save a checkpoint; --resume continues it exactly).")
+    train.__doc__ = ("Train a GPT with llmmath's own autograd engine, or with PyTorch "
+                     "(--engine torch, --nproc N) (Ctrl-C, SIGTERM and SIGHUP save a "
+                     "checkpoint; --resume continues it exactly).")
     return train
 
 

@@ -37,7 +37,10 @@ The package, one job per module; each imports only those above it:
     Ctrl-C, SIGTERM and SIGHUP saving before they stop the run.
 
 Only ``trainer`` and ``load`` import the model; the rest does not depend on
-the engine that trains.
+the engine that trains. ``engine_torch`` (the same run on PyTorch) and
+``ddp`` (:func:`~llmmath.train.ddp.train_torch`, on one process or N
+data-parallel ones) need PyTorch, an optional extra; this package does not
+import them.
 """
 
 from __future__ import annotations

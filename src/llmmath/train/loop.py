@@ -24,7 +24,8 @@ Around the trainer's steps (:mod:`llmmath.train.trainer`):
 :func:`train` builds the trainer (a new run or a resumed one) and hands it to
 :func:`run`, which needs nothing of a trainer but ``config``, ``step``,
 ``elapsed``, ``resumed_from``, ``lr_at``, ``train_step``, ``estimate_loss``
-and ``save``.
+and ``save`` (a trainer of several data-parallel processes adds ``world_size`` and
+``agree_to_stop``).
 """
 
 from __future__ import annotations
@@ -126,6 +127,14 @@ def _graceful_stop() -> Iterator[_StopFlag]:
             signal.signal(sig, signal.SIG_DFL if old is None else old)
 
 
+def _agreed_stop(trainer: Trainer, flag: _StopFlag) -> int | None:
+    """The stop signal received before this step, if any. A trainer that is one of several
+    processes (``agree_to_stop``) returns the one they all agree on, so that all of them
+    stop after the same step."""
+    agree = getattr(trainer, "agree_to_stop", None)
+    return flag.signal if agree is None else agree(flag.signal)
+
+
 def train(config: TrainConfig | None = None, *, resume: str | os.PathLike[str] | None = None,
           overrides: Mapping[str, Any] | None = None, reporter: Reporter | None = None,
           plot: bool = True, force: bool = False) -> TrainResult:
@@ -189,7 +198,8 @@ def run(trainer: Trainer, *, reporter: Reporter | None = None, plot: bool = True
     losses: dict[int, float] = {}
     evals: list[dict[str, float]] = []
     saved_at = start if source == ckpt.resolve() else -1   # the step ckpt.npz holds now
-    interrupted, tokens = False, c.batch_size * c.block_size
+    interrupted, stop = False, None
+    tokens = c.batch_size * c.block_size * getattr(trainer, "world_size", 1)   # all processes'
     with claim(out, continuing=continuing, force=force) as rundir, \
             MetricsLog(out / METRICS_NAME) as log, _graceful_stop() as flag:
         log.write({"kind": "resume" if resumed else "start", "step": start,
@@ -204,7 +214,8 @@ def run(trainer: Trainer, *, reporter: Reporter | None = None, plot: bool = True
                     log.write({"kind": "eval", "step": step, **est})
                     reporter.evaluated(step, est)
                 done = step >= c.max_iters
-                interrupted = flag.requested and not done
+                stop = None if done else _agreed_stop(trainer, flag)
+                interrupted = stop is not None
                 periodic = step > start and step % c.checkpoint_interval == 0
                 if step != saved_at and (done or interrupted or periodic):
                     trainer.save(ckpt)
@@ -223,7 +234,7 @@ def run(trainer: Trainer, *, reporter: Reporter | None = None, plot: bool = True
                 reporter.update(step, loss, lr, tokens / dt)
         finally:
             reporter.stop()
-        stop_signal = signal.Signals(flag.signal).name if interrupted else None
+        stop_signal = signal.Signals(stop).name if interrupted else None
         if interrupted:
             log.write({"kind": "interrupt", "step": trainer.step, "signal": stop_signal})
         png = plot_loss_curve(read_metrics(log.path), out / PLOT_NAME) if plot else None

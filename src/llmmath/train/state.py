@@ -2,7 +2,9 @@
 
 A training checkpoint is a :mod:`llmmath.checkpoint` file (atomic,
 checksummed, no pickle). Its header holds ``format`` (``"llmmath-gpt-train"``),
-``version``, ``step``, ``elapsed`` (training seconds), ``config`` (the
+``version``, ``engine`` (``"llmmath"`` or ``"torch"``, the engine that wrote it) and
+``world_size`` (its number of data-parallel processes), ``step``, ``elapsed`` (training
+seconds), ``config`` (the
 :class:`~llmmath.train.TrainConfig`), ``gpt_config``, ``tokenizer`` with its
 ``tokenizer_fingerprint``, ``data`` (corpus name and SHA-256 of its text),
 ``optimizer`` (a :func:`~llmmath.checkpoint.to_tree` tree) and ``rng`` (the
@@ -75,6 +77,7 @@ def save_state(run: RunState, path: str | os.PathLike[str]) -> Path:
     tok = run.data.tokenizer
     header = {
         "format": FORMAT, "version": 1, "step": run.step, "elapsed": run.elapsed,
+        "engine": getattr(run, "engine", "llmmath"), "world_size": getattr(run, "world_size", 1),
         "config": dataclasses.asdict(run.config),
         "gpt_config": dataclasses.asdict(run.gpt_config),
         "tokenizer": tok.to_dict(), "tokenizer_fingerprint": tok.fingerprint,
