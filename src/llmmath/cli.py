@@ -24,7 +24,7 @@ app = typer.Typer(
 )
 
 # Modules under llmmath.commands that define `register(app)`, in help order.
-COMMAND_MODULES = ("course", "training", "interop", "compress", "verify", "exercise")
+COMMAND_MODULES = ("course", "training", "interop", "compress", "verify", "exercise", "scaling")
 
 
 def _version(value: bool) -> None:
