@@ -21,7 +21,8 @@ pytestmark = [
 ]
 
 COVERED = {"scaled_dot_product_attention", "causal_mask", "sinusoidal_positions",
-           "multi_head_attention", "stationary_distribution", "spectral_gap"}
+           "multi_head_attention", "stationary_distribution", "spectral_gap", "rope_frequencies",
+           "rope"}
 
 small_ints = st.one_of(st.integers(-1, 5), st.integers(1, 4), junk(), st.floats(allow_nan=True), st.booleans())
 finite_awkward = st.sampled_from([0.0, -0.0, 1e300, -1e300, 1e-300, 1e4, -1e4])
@@ -122,3 +123,27 @@ def test_markov_on_near_stochastic_matrices(n, seed, density, dtype, tweak):
     gap = check_call(att.spectral_gap, A)
     if gap is not None:
         assert ((gap >= 0) & (gap <= 1)).all()
+
+
+@given(dim=small_ints, theta=st.one_of(st.floats(), small_ints, anything(max_dims=0)))
+def test_rope_frequencies(dim, theta):
+    w = check_call(att.rope_frequencies, dim, theta)
+    if w is not None:
+        assert w.shape == (dim // 2,) and w[0] == 1.0
+
+
+@given(data=st.data(), T=st.integers(0, 4), d=st.integers(0, 5),
+       theta=st.one_of(st.just(10000.0), st.floats(), small_ints))
+def test_rope(data, T, d, theta):
+    x = data.draw(st.one_of(values((2, T, d)), anything()))
+    positions = data.draw(st.one_of(
+        hnp.arrays(np.int64, st.sampled_from([(T,), (2, 1), (1, T), (3,), ()]),
+                   elements=st.integers(-10**12, 10**12)),
+        st.integers(-5, 5), anything()))
+    y = check_call(att.rope, x, positions, theta)
+    if y is not None:
+        assert y.shape == np.shape(x)
+        x64 = np.asarray(x, np.float64)
+        s = 2.0 ** np.frexp(np.max(np.abs(x64), initial=1.0))[1]   # exact scaling: no overflow
+        np.testing.assert_allclose(np.linalg.norm(y / s, axis=-1), np.linalg.norm(x64 / s, axis=-1),
+                                   rtol=1e-5 if y.dtype == np.float32 else 1e-12, atol=1e-300)

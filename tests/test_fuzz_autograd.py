@@ -23,6 +23,7 @@ pytestmark = [
 COVERED = {
     "softmax", "log_softmax", "cross_entropy", "layer_norm", "gelu", "linear", "embedding",
     "dropout", "masked_fill", "scaled_dot_product_attention", "causal_self_attention",
+    "silu", "rms_norm", "rope", "swiglu",
 }
 
 
@@ -107,3 +108,34 @@ def test_attention(q, k, v, mask, causal):
         y, w = both
         clean(y)
         assert w.shape == y.shape[:-1] + (np.shape(k)[-2],) and not np.isnan(w).any()
+
+
+@given(x=anything())
+def test_silu(x):
+    clean(check_call(F.silu, x))
+
+
+@given(x=st.one_of(anything(), weird_arrays(min_dims=1, max_dims=3)),
+       w=st.one_of(st.none(), anything(max_dims=1)), eps=st.floats(-1, 1))
+def test_rms_norm(x, w, eps):
+    clean(check_call(F.rms_norm, x))
+    clean(check_call(F.rms_norm, x, w, eps=eps))
+
+
+@given(x=st.one_of(anything(), weird_arrays(min_dims=1, max_dims=3)),
+       positions=st.one_of(anything(max_dims=2), st.integers(-3, 3)),
+       theta=st.one_of(st.just(10000.0), st.floats(-1, 1e6)))
+def test_rope(x, positions, theta):
+    out = clean(check_call(F.rope, x, positions, theta=theta))
+    if out is not None:
+        assert out.shape == np.shape(x)
+
+
+@given(x=st.one_of(anything(max_dims=2), weird_arrays(min_dims=2, max_dims=2, max_side=3)),
+       w1=weird_arrays(min_dims=2, max_dims=2, max_side=3),
+       w2=weird_arrays(min_dims=2, max_dims=2, max_side=3), same=st.booleans())
+def test_swiglu(x, w1, w2, same):
+    w3 = w1 if same else np.ones_like(w1)
+    out = clean(check_call(F.swiglu, x, w1, w2, w3))
+    if out is not None:
+        assert out.shape == np.shape(x)[:-1] + (np.shape(w2)[0],)

@@ -21,11 +21,12 @@ pytestmark = [
 
 COVERED = {"numerical_gradient", "jacobian", "softmax_jacobian", "softmax_cross_entropy_grad",
            "relu_grad", "sigmoid_grad", "tanh_grad", "erf", "erfc", "gelu", "gelu_grad",
-           "layer_norm", "layer_norm_backward",
+           "layer_norm", "layer_norm_backward", "silu", "silu_grad", "rms_norm",
+           "rms_norm_backward", "swiglu", "swiglu_backward",
            "difference_quotient"}  # fuzzed in test_lesson_support_calculus.py
 
 ELEMENTWISE = [calc.relu_grad, calc.sigmoid_grad, calc.tanh_grad, calc.erf, calc.erfc, calc.gelu,
-               calc.gelu_grad]
+               calc.gelu_grad, calc.silu, calc.silu_grad]
 
 finite_awkward = st.sampled_from([0.0, -0.0, 1e300, -1e300, 1e-300, 5e-324, 1e4, -1e4])
 
@@ -125,3 +126,31 @@ def test_layer_norm_on_compatible_shapes(data, n, d, eps):
     out = check_call(calc.layer_norm_backward, x, gamma, dy, eps)
     if out is not None:
         assert out[0].shape == (n, d) and out[1].shape == (d,) and out[2].shape == (d,)
+
+
+@given(x=st.one_of(anything(), values(st.tuples(st.integers(0, 3), st.integers(1, 4)))),
+       w=st.one_of(st.none(), anything(max_dims=1), values(st.tuples(st.integers(1, 4)))),
+       eps=st.one_of(st.just(1e-5), st.just(0.0), st.floats(), anything(max_dims=0)))
+def test_rms_norm(x, w, eps):
+    y = check_call(calc.rms_norm, x, w, eps=eps)
+    if y is not None:
+        assert y.shape == np.shape(x) and np.isfinite(y).all()
+    grads = check_call(calc.rms_norm_backward, x, w, x, eps=eps)
+    if grads is not None:
+        assert grads[0].shape == np.shape(x) and all(np.isfinite(g).all() for g in grads)
+
+
+@given(data=st.data(), n=st.integers(0, 3), c=st.integers(0, 3), h=st.integers(0, 3),
+       d=st.integers(1, 3), odd=st.booleans())
+def test_swiglu(data, n, c, h, d, odd):
+    x = data.draw(st.one_of(values((n, c)), anything()))
+    w1 = data.draw(st.one_of(values((h, c)), anything(max_dims=2)))
+    w3 = data.draw(values((h, c + odd)))
+    w2 = data.draw(values((d, h)))
+    y = check_call(calc.swiglu, x, w1, w2, w3)
+    if y is not None:
+        assert y.shape == np.shape(x)[:-1] + (d,) and np.isfinite(y).all()
+    dy = data.draw(st.one_of(values((n, d)), anything()))
+    grads = check_call(calc.swiglu_backward, x, w1, w2, w3, dy)
+    if grads is not None:
+        assert [g.shape for g in grads] == [np.shape(a) for a in (x, w1, w2, w3)]

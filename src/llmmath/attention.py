@@ -19,6 +19,7 @@ import numpy as np
 
 from llmmath._validation import (
     as_float_array,
+    as_int_array,
     check_allocation,
     check_bool,
     check_distribution,
@@ -35,6 +36,8 @@ __all__ = [
     "scaled_dot_product_attention",
     "causal_mask",
     "sinusoidal_positions",
+    "rope_frequencies",
+    "rope",
     "multi_head_attention",
     "stationary_distribution",
     "spectral_gap",
@@ -291,6 +294,152 @@ def sinusoidal_positions(T: int, d_model: int, base: float = 10000.0) -> np.ndar
     pe[:, 0::2] = np.sin(angles)
     pe[:, 1::2] = np.cos(angles[:, : d // 2])
     return pe
+
+
+def rope_frequencies(dim: int, theta: float = 10000.0) -> np.ndarray:
+    """The angular speed of each rotated pair of RoPE: omega_i = theta^(-2i/dim).
+
+    .. math:: \\omega_i = \\theta^{-2i/d}, \\qquad i = 0, 1, \\dots, d/2 - 1
+
+    Pair ``(2i, 2i + 1)`` of a query or key at position m turns by the angle
+    m omega_i: the first pair once per position, the last about theta times
+    more slowly. The same ladder of wavelengths as the sinusoidal encoding
+    (:func:`sinusoidal_positions`), computed as Meta's Llama code does,
+    ``1 / theta ** (2i / d)``.
+
+    Parameters
+    ----------
+    dim : int
+        The rotated width (a head's width hs), even, >= 2.
+    theta : float
+        The base, > 0 (10000 in RoFormer and Llama 1 and 2).
+
+    Returns
+    -------
+    ndarray, shape (dim // 2,), float64
+
+    Examples
+    --------
+    >>> rope_frequencies(4, theta=100.0)
+    array([1. , 0.1])
+    """
+    op = "rope_frequencies"
+    d = check_int(dim, "dim", op, min_value=2)
+    if d % 2:
+        raise InvalidValueError(f"{op}: argument 'dim' must be even (RoPE rotates pairs of "
+                                f"coordinates); got {d}.")
+    theta = check_float(theta, "theta", op, min_value=0.0, min_inclusive=False)
+    check_allocation((d // 2,), ("dim",), op, what="frequencies")
+    return _frequencies(d, theta)
+
+
+def _frequencies(d: int, theta: float) -> np.ndarray:
+    return 1.0 / np.power(theta, np.arange(0, d, 2, dtype=np.float64) / d)   # (d/2,)
+
+
+def rope_cos_sin(positions: np.ndarray, d: int, theta: float,
+                 dtype: np.dtype | type = np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """cos and sin of the angles m omega_i, shape ``positions.shape + (d // 2,)``, unchecked.
+
+    The angles are formed in float64 and only then rounded to ``dtype``, so
+    float32 tensors get correctly rounded rotations even at large positions.
+    """
+    angles = positions.astype(np.float64)[..., None] * _frequencies(d, theta)   # (..., d/2)
+    return np.cos(angles).astype(dtype, copy=False), np.sin(angles).astype(dtype, copy=False)
+
+
+def rotate_pairs(x: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
+    """Rotate each pair ``(x[..., 2i], x[..., 2i+1])`` by the angle whose cos and sin are given.
+
+    Unchecked; ``cos`` and ``sin`` (..., d/2) broadcast against ``x[..., ::2]``.
+    The one copy of RoPE's rotation: :func:`rope` calls it, and so does the
+    engine's :func:`llmmath.autograd.functional.rope`, forward with ``sin``
+    and backward with ``-sin`` (the inverse rotation is the transpose).
+    """
+    pairs = x.reshape(x.shape[:-1] + (x.shape[-1] // 2, 2))                  # (..., d/2, 2)
+    a, b = pairs[..., 0], pairs[..., 1]
+    out = np.empty(np.broadcast_shapes(pairs.shape, cos.shape + (2,)), x.dtype)
+    with np.errstate(over="ignore"):
+        np.subtract(a * cos, b * sin, out=out[..., 0])        # a cos - b sin
+        np.add(a * sin, b * cos, out=out[..., 1])             # a sin + b cos
+    return out.reshape(out.shape[:-2] + (x.shape[-1],))
+
+
+def rope(x: Any, positions: Any, theta: float = 10000.0) -> np.ndarray:
+    """Rotary position embedding: rotate pair (2i, 2i+1) of the last axis by m omega_i.
+
+    .. math:: \\begin{pmatrix} y_{2i} \\\\ y_{2i+1} \\end{pmatrix} =
+              \\begin{pmatrix} \\cos m\\omega_i & -\\sin m\\omega_i \\\\
+                              \\sin m\\omega_i & \\cos m\\omega_i \\end{pmatrix}
+              \\begin{pmatrix} x_{2i} \\\\ x_{2i+1} \\end{pmatrix},
+              \\qquad \\omega_i = \\theta^{-2i/d}
+
+    with m the position of the row (:func:`rope_frequencies` gives omega).
+    Applied to queries and keys before their dot product: rotations are
+    orthogonal and R(m)ᵀ R(n) = R(n − m), so
+
+    .. math:: \\langle R(m) q, R(n) k \\rangle = \\langle q, R(n - m) k \\rangle
+
+    and a score depends on the positions only through their offset n − m.
+    This is the interleaved form of the RoFormer paper and of Meta's Llama
+    code (a pair is two neighbouring coordinates, or one complex number);
+    Hugging Face's ``rotate_half`` pairs coordinate i with i + d/2 instead
+    (see :func:`llmmath.nn.hf_rope_permutation`).
+
+    Parameters
+    ----------
+    x : array_like, shape (..., d)
+        d even; typically (B, nh, T, hs) queries or keys.
+    positions : array_like of int
+        Broadcastable to ``x.shape[:-1]``: ``arange(T)`` for (..., T, d).
+        Any integers, negative ones included.
+    theta : float
+        The base of the frequencies, > 0.
+
+    Returns
+    -------
+    ndarray, shape of ``x``
+
+    Raises
+    ------
+    ShapeError
+        An odd last axis, or positions that do not broadcast.
+
+    References
+    ----------
+    .. [1] J. Su, Y. Lu, S. Pan, A. Murtadha, B. Wen and Y. Liu, "RoFormer:
+       Enhanced Transformer with Rotary Position Embedding", arXiv:2104.09864, 2021.
+    .. [2] H. Touvron et al., "LLaMA: Open and Efficient Foundation Language
+       Models", arXiv:2302.13971, 2023.
+
+    Examples
+    --------
+    >>> print(rope([[1.0, 0.0]], [1], theta=100.0).round(6))     # one pair, turned by 1 rad
+    [[0.540302 0.841471]]
+    >>> q, k = np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.5, -1.0, 2.0, 1.0])
+    >>> s1 = rope(q, 7) @ rope(k, 3)               # positions 7 and 3 ...
+    >>> s2 = rope(q, 104) @ rope(k, 100)           # ... and 104 and 100: the same offset
+    >>> bool(np.isclose(s1, s2, rtol=1e-12))
+    True
+    """
+    op = "rope"
+    x = as_float_array(x, "x", op, min_ndim=1)
+    d = x.shape[-1]
+    if d % 2:
+        raise ShapeError(f"{op}: argument 'x' must have an even last axis (RoPE rotates pairs "
+                         f"of coordinates); got shape {x.shape}.")
+    pos = as_int_array(positions, "positions", op)
+    if not _broadcasts(pos.shape, x.shape[:-1]) or \
+            np.broadcast_shapes(pos.shape, x.shape[:-1]) != x.shape[:-1]:
+        raise ShapeError(f"{op}: argument 'positions' of shape {pos.shape} must broadcast to "
+                         f"x.shape[:-1] = {x.shape[:-1]} (one position per row of 'x').")
+    theta = check_float(theta, "theta", op, min_value=0.0, min_inclusive=False)
+    cos, sin = rope_cos_sin(pos, d, theta, x.dtype)
+    out = rotate_pairs(x, cos, sin)
+    if not np.isfinite(out).all():
+        raise InvalidValueError(f"{op}: the rotated 'x' overflows the float range; rescale "
+                                "'x'.")
+    return out
 
 
 def multi_head_attention(

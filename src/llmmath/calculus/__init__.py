@@ -13,7 +13,11 @@ tested against both finite differences and PyTorch:
   :func:`sigmoid_grad`, :func:`tanh_grad`, :func:`gelu` and :func:`gelu_grad`
   (exact GELU by default; the GPT's layer uses the tanh form, see :func:`gelu`);
 * LayerNorm (:mod:`llmmath.calculus.layernorm`): :func:`layer_norm` and
-  :func:`layer_norm_backward`.
+  :func:`layer_norm_backward`;
+* the parts of a Llama block: :func:`silu` and :func:`silu_grad`
+  (:mod:`~llmmath.calculus.activations`), RMSNorm (:mod:`llmmath.calculus.rmsnorm`:
+  :func:`rms_norm`, :func:`rms_norm_backward`) and the SwiGLU feed-forward layer
+  (:mod:`llmmath.calculus.glu`: :func:`swiglu`, :func:`swiglu_backward`).
 
 Also here, because GELU needs it and NumPy lacks it: a vectorised error
 function :func:`erf` (and :func:`erfc`), accurate to about 1e-15 relative
@@ -37,14 +41,26 @@ from llmmath.calculus import activations as _activations
 from llmmath.calculus import cross_entropy as _cross_entropy
 from llmmath.calculus import derivatives as _derivatives
 from llmmath.calculus import erf as _erf
+from llmmath.calculus import glu as _glu
 from llmmath.calculus import layernorm as _layernorm
-from llmmath.calculus.activations import gelu, gelu_grad, relu_grad, sigmoid_grad, tanh_grad
+from llmmath.calculus import rmsnorm as _rmsnorm
+from llmmath.calculus.activations import (
+    gelu,
+    gelu_grad,
+    relu_grad,
+    sigmoid_grad,
+    silu,
+    silu_grad,
+    tanh_grad,
+)
 from llmmath.calculus.cross_entropy import softmax_cross_entropy_grad, softmax_jacobian
 from llmmath.calculus.derivatives import difference_quotient, jacobian, numerical_gradient
 
 # ndtr_pdf (Phi and phi together, for GELU) is importable from here but not in __all__.
 from llmmath.calculus.erf import erf, erfc, ndtr_pdf
+from llmmath.calculus.glu import swiglu, swiglu_backward
 from llmmath.calculus.layernorm import layer_norm, layer_norm_backward
+from llmmath.calculus.rmsnorm import rms_norm, rms_norm_backward
 
 __all__ = [
     *_derivatives.__all__,
@@ -52,4 +68,6 @@ __all__ = [
     *_activations.__all__,
     *_erf.__all__,
     *_layernorm.__all__,
+    *_rmsnorm.__all__,
+    *_glu.__all__,
 ]

@@ -1,9 +1,10 @@
-"""Activation functions' derivatives, and GELU itself (exact or tanh).
+"""Activation functions' derivatives, and GELU and SiLU themselves.
 
 :func:`relu_grad`, :func:`sigmoid_grad` and :func:`tanh_grad` in forms that
 keep full accuracy in the tails; :func:`gelu` and :func:`gelu_grad`, whose
 exact form ``x Phi(x)`` uses this package's error function
-(:mod:`llmmath.calculus.erf`) and whose tanh form is GPT-2's.
+(:mod:`llmmath.calculus.erf`) and whose tanh form is GPT-2's; :func:`silu`
+and :func:`silu_grad`, the gate of Llama's SwiGLU feed-forward layer.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from llmmath._validation import as_float_array, check_choice
 from llmmath.calculus.erf import ndtr_pdf
 from llmmath.prob import sigmoid
 
-__all__ = ["relu_grad", "sigmoid_grad", "tanh_grad", "gelu", "gelu_grad"]
+__all__ = ["relu_grad", "sigmoid_grad", "tanh_grad", "gelu", "gelu_grad", "silu", "silu_grad"]
 
 
 def relu_grad(x: Any) -> np.ndarray:
@@ -192,3 +193,99 @@ def gelu_grad(x: Any, approximate: str = "none") -> np.ndarray:
         cdf, pdf = ndtr_pdf(xc)
         grad = cdf + xc * pdf
     return grad.astype(x.dtype, copy=False)
+
+
+# Beyond |x| = 1000, silu and its slope equal their limits in float32 and float64:
+# sigmoid(-1000) is 0 and sigmoid(1000) is 1 exactly, and x e^{-|x|} is below the
+# smallest subnormal. Clipping there keeps -inf * 0 and inf * 0 out of the formulas.
+_SILU_CLIP = 1000.0
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function without argument checks (x finite or +-inf), dtype kept."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
+
+
+def silu_parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(silu(x), sigmoid(x))`` of a float array, unchecked: the one copy of SiLU's formula.
+
+    :func:`silu`, :func:`~llmmath.calculus.swiglu` and the engine's
+    :func:`llmmath.autograd.functional.silu` all call it; the sigmoid comes
+    back too because the slope (:func:`silu_slope`) needs it.
+    """
+    s = _sigmoid(x)
+    return np.maximum(x, -_SILU_CLIP) * s, s
+
+
+def silu_slope(x: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """d silu / dx from ``x`` and ``s = sigmoid(x)``, unchecked: s (1 + x (1 - s))."""
+    xc = np.clip(x, -_SILU_CLIP, _SILU_CLIP)
+    return s * (1.0 + xc * (1.0 - s))
+
+
+def silu(x: Any) -> np.ndarray:
+    """Sigmoid linear unit (also called swish): x times its own sigmoid.
+
+    .. math:: \\mathrm{SiLU}(x) = x\\,\\sigma(x) = \\frac{x}{1 + e^{-x}}
+
+    Smooth, close to ReLU far from 0 (``silu(x) -> x`` as x -> inf, ``-> 0`` as
+    x -> -inf), with a dip to about -0.278 near x = -1.278. Llama's
+    feed-forward layer gates with it (:func:`~llmmath.calculus.swiglu`);
+    ``torch.nn.functional.silu`` is the same function.
+
+    Parameters
+    ----------
+    x : array_like
+        Real numbers; ``+-inf`` allowed (``silu(-inf) = 0``).
+
+    Returns
+    -------
+    ndarray
+
+    References
+    ----------
+    .. [1] S. Elfwing, E. Uchibe and K. Doya, "Sigmoid-Weighted Linear Units for
+       Neural Network Function Approximation in Reinforcement Learning",
+       Neural Networks 107, 2018.
+    .. [2] P. Ramachandran, B. Zoph and Q. V. Le, "Searching for Activation
+       Functions", arXiv:1710.05941, 2017 (swish).
+
+    Examples
+    --------
+    >>> print(silu([-1.0, 0.0, 1.0]).round(6))
+    [-0.268941  0.        0.731059]
+    >>> bool(silu(2.0) == 2.0 / (1.0 + np.exp(-2.0)))
+    True
+    """
+    x = as_float_array(x, "x", "silu", allow_inf=True)
+    return silu_parts(x)[0]
+
+
+def silu_grad(x: Any) -> np.ndarray:
+    """Derivative of :func:`silu`.
+
+    .. math:: \\frac{d}{dx}\\,x\\sigma(x) = \\sigma(x) + x\\,\\sigma(x)(1 - \\sigma(x))
+              = \\sigma(x)\\,\\bigl(1 + x\\,(1 - \\sigma(x))\\bigr)
+
+    (the product rule with sigma' = sigma (1 - sigma)). It is 1/2 at 0, tends
+    to 1 on the right and to 0 on the left, overshoots 1 (about 1.0998 near
+    x = 2.4) and dips below 0 (about -0.0998 near x = -2.4): unlike ReLU's,
+    the slope is never exactly 0 for a finite input.
+
+    Parameters
+    ----------
+    x : array_like
+        Real numbers; ``+-inf`` allowed (slopes 1 and 0).
+
+    Returns
+    -------
+    ndarray
+
+    Examples
+    --------
+    >>> print(silu_grad([-1.0, 0.0, 1.0]).round(6))
+    [0.072329 0.5      0.927671]
+    """
+    x = as_float_array(x, "x", "silu_grad", allow_inf=True)
+    return silu_slope(x, _sigmoid(x))

@@ -8,14 +8,16 @@ cross-entropy ``p - y``, for layer norm the three-term expression. That is
 both the lesson (the derivations the course does by hand) and the speed
 (fewer passes over memory).
 
-The functions live in three files, by idea:
+The functions live in four files, by idea:
 
 - :mod:`~llmmath.autograd.functional.probabilities` — ``softmax``,
   ``log_softmax``, ``cross_entropy``;
 - :mod:`~llmmath.autograd.functional.layers` — ``linear``, ``embedding``,
   ``layer_norm``, ``gelu``, ``dropout``, ``masked_fill``;
 - :mod:`~llmmath.autograd.functional.attention` —
-  ``scaled_dot_product_attention`` and ``causal_self_attention``.
+  ``scaled_dot_product_attention`` and ``causal_self_attention``;
+- :mod:`~llmmath.autograd.functional.modern` — the parts of a Llama block:
+  ``silu``, ``rms_norm``, ``rope``, ``swiglu``.
 
 Every function takes and returns :class:`~llmmath.autograd.Tensor`; plain
 arrays are accepted too (checked: real and finite, -inf allowed in logits).
@@ -44,6 +46,7 @@ from llmmath.autograd.functional.layers import (
     linear,
     masked_fill,
 )
+from llmmath.autograd.functional.modern import rms_norm, rope, silu, swiglu
 from llmmath.autograd.functional.probabilities import cross_entropy, log_softmax, softmax
 
 __all__ = [
@@ -58,4 +61,8 @@ __all__ = [
     "masked_fill",
     "scaled_dot_product_attention",
     "causal_self_attention",
+    "silu",
+    "rms_norm",
+    "rope",
+    "swiglu",
 ]
