@@ -1,10 +1,9 @@
-"""Neural-network modules and a GPT-2 style language model, on the llmmath autograd engine.
+"""A GPT-2 style language model (nanoGPT's ``model.py``) on the llmmath autograd engine.
 
-:class:`Module` keeps parameters and sub-modules in attribute order, the way
-``torch.nn.Module`` registers them, so parameter names, order and shapes
-match PyTorch: a ``state_dict`` moves between the two. :class:`GPT` follows
-nanoGPT's ``model.py`` (pre-LayerNorm blocks, learned positions, tied input
-and output embeddings, GELU with the tanh approximation).
+:class:`GPT` follows nanoGPT's ``model.py``: pre-LayerNorm blocks, learned
+positions, tied input and output embeddings, GELU with the tanh
+approximation. Parameter names, order and shapes are nanoGPT's, so a
+``state_dict`` moves between the two.
 
 Shape glossary: B batch, T time (tokens), C channels (``n_embd``), nh heads,
 hs head size (C / nh), V vocabulary.
@@ -13,241 +12,20 @@ hs head size (C / nh), V vocabulary.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from llmmath._validation import as_int_array, check_bool, check_float, check_int, check_rng
-from llmmath.autograd import Parameter, Tensor, no_grad
+from llmmath.autograd import Tensor
 from llmmath.autograd import functional as F
 from llmmath.errors import InvalidTypeError, InvalidValueError, ShapeError
-from llmmath.prob import sample
+from llmmath.nn.layers import Dropout, Embedding, LayerNorm, Linear
+from llmmath.nn.lm import LanguageModel
+from llmmath.nn.module import Module, ModuleDict, ModuleList
 
-__all__ = [
-    "Module", "ModuleList", "ModuleDict", "Linear", "Embedding", "LayerNorm", "Dropout",
-    "MLP", "CausalSelfAttention", "Block", "GPTConfig", "GPT",
-]
-
-
-class Module:
-    """Base class: parameters and sub-modules are found through attributes, in order.
-
-    Examples
-    --------
-    >>> from llmmath.nn import Linear
-    >>> layer = Linear(3, 2)
-    >>> [(name, p.shape) for name, p in layer.named_parameters()]
-    [('weight', (2, 3)), ('bias', (2,))]
-    """
-
-    training: bool = True
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)
-
-    def _children(self) -> Iterator[tuple[str, Any]]:
-        for name, value in vars(self).items():
-            if isinstance(value, (Parameter, Module)):
-                yield name, value
-
-    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
-        """This module and every sub-module, with dotted names."""
-        yield prefix, self
-        for name, value in self._children():
-            if isinstance(value, Module):
-                yield from value.named_modules(f"{prefix}.{name}" if prefix else name)
-
-    def modules(self) -> Iterator[Module]:
-        for _, m in self.named_modules():
-            yield m
-
-    def _named_tensors(self, prefix: str = "") -> list[tuple[str, Parameter]]:
-        found: list[tuple[str, Parameter]] = []
-        self._collect_tensors(prefix, found)
-        return found
-
-    def _collect_tensors(self, prefix: str, found: list[tuple[str, Parameter]]) -> None:
-        # A list filled by plain recursion: nested generators cost more, and parameters()
-        # runs every training step (gradient clipping).
-        for name, value in self._children():
-            full = f"{prefix}.{name}" if prefix else name
-            if isinstance(value, Parameter):
-                found.append((full, value))
-            else:
-                value._collect_tensors(full, found)
-
-    def named_parameters(self) -> Iterator[tuple[str, Parameter]]:
-        """(name, parameter) pairs; a shared (tied) parameter appears once, under its first name."""
-        seen: set[int] = set()
-        for name, p in self._named_tensors():
-            if id(p) not in seen:
-                seen.add(id(p))
-                yield name, p
-
-    def parameters(self) -> list[Parameter]:
-        return [p for _, p in self.named_parameters()]
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        """Copies of every parameter by name; tied parameters appear under each name (as in PyTorch)."""
-        return {name: p.data.copy() for name, p in self._named_tensors()}
-
-    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> None:
-        """Copy values into the parameters (in place, keeping each parameter's dtype).
-
-        Raises
-        ------
-        InvalidValueError
-            With ``strict``: keys missing or unexpected. Always: a shape mismatch.
-        """
-        if not isinstance(state_dict, Mapping):
-            raise InvalidTypeError("load_state_dict: argument 'state_dict' must be a mapping of "
-                                   f"names to arrays; got {type(state_dict).__name__}.")
-        own = dict(self._named_tensors())
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        if strict and (missing or unexpected):
-            raise InvalidValueError(f"load_state_dict: {type(self).__name__} has missing keys "
-                                    f"{missing} and unexpected keys {unexpected}.")
-        arrays = {}
-        for name, p in own.items():
-            if name not in state_dict:
-                continue
-            value = state_dict[name]
-            if hasattr(value, "detach"):  # a torch tensor
-                value = value.detach().cpu().numpy()
-            arr = np.asarray(value)
-            if arr.shape != p.shape:
-                raise ShapeError(f"load_state_dict: '{name}' has shape {arr.shape} in the "
-                                 f"state dict but {p.shape} in the model.")
-            arrays[name] = arr
-        for name, arr in arrays.items():
-            own[name].data[...] = arr
-
-    def train(self, mode: bool = True) -> Module:
-        mode = check_bool(mode, "mode", "train")
-        for m in self.modules():
-            m.training = mode
-        return self
-
-    def eval(self) -> Module:
-        return self.train(False)
-
-    def zero_grad(self, set_to_none: bool = True) -> None:
-        """Reset every parameter's ``.grad`` (to None by default, as PyTorch)."""
-        for p in self.parameters():
-            p.zero_grad(set_to_none)
-
-    def num_params(self) -> int:
-        return sum(p.data.size for p in self.parameters())
-
-
-class ModuleList(Module):
-    """Modules in a list, named '0', '1', … (like ``torch.nn.ModuleList``)."""
-
-    def __init__(self, modules: list[Module]) -> None:
-        self._items = list(modules)
-        for i, m in enumerate(self._items):
-            if not isinstance(m, Module):
-                raise InvalidTypeError(f"ModuleList: item {i} must be a Module; got "
-                                       f"{type(m).__name__}.")
-
-    def _children(self) -> Iterator[tuple[str, Any]]:
-        yield from ((str(i), m) for i, m in enumerate(self._items))
-
-    def __iter__(self) -> Iterator[Module]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __getitem__(self, i: int) -> Module:
-        return self._items[i]
-
-
-class ModuleDict(Module):
-    """Modules by name, reachable as attributes (like ``torch.nn.ModuleDict``)."""
-
-    def __init__(self, **modules: Module) -> None:
-        for name, m in modules.items():
-            setattr(self, name, m)
-
-
-def _dtype(dtype: Any, op: str) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt not in (np.float32, np.float64):
-        raise InvalidTypeError(f"{op}: argument 'dtype' must be float32 or float64; got {dt}.")
-    return dt
-
-
-class Linear(Module):
-    """y = x Wᵀ + b with W of shape (out_features, in_features), PyTorch's layout and init.
-
-    Weights and bias start uniform in ±1/√in_features (PyTorch's default).
-
-    Examples
-    --------
-    >>> from llmmath.nn import Linear
-    >>> Linear(4, 3, rng=0)(np.ones((2, 4), np.float32)).shape
-    (2, 3)
-    """
-
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, *,
-                 dtype: Any = np.float32, rng: Any = None) -> None:
-        n_in = check_int(in_features, "in_features", "Linear", min_value=1)
-        n_out = check_int(out_features, "out_features", "Linear", min_value=1)
-        gen, dt, bound = check_rng(rng, "Linear"), _dtype(dtype, "Linear"), 1.0 / math.sqrt(n_in)
-        self.weight = Parameter(gen.uniform(-bound, bound, (n_out, n_in)).astype(dt))
-        self.bias = Parameter(gen.uniform(-bound, bound, n_out).astype(dt)) if bias else None
-
-    def forward(self, x: Any) -> Tensor:
-        return F.linear(x, self.weight, self.bias)
-
-
-class Embedding(Module):
-    """A lookup table: row i of ``weight`` (num_embeddings, embedding_dim) is token i's vector."""
-
-    def __init__(self, num_embeddings: int, embedding_dim: int, *, dtype: Any = np.float32,
-                 rng: Any = None) -> None:
-        n = check_int(num_embeddings, "num_embeddings", "Embedding", min_value=1)
-        d = check_int(embedding_dim, "embedding_dim", "Embedding", min_value=1)
-        gen = check_rng(rng, "Embedding")
-        self.weight = Parameter(gen.standard_normal((n, d)).astype(_dtype(dtype, "Embedding")))
-
-    def forward(self, idx: Any) -> Tensor:
-        return F.embedding(idx, self.weight)
-
-
-class LayerNorm(Module):
-    """Layer normalisation over the last axis, bias optional (nanoGPT's LayerNorm)."""
-
-    def __init__(self, ndim: int, bias: bool = True, eps: float = 1e-5, *,
-                 dtype: Any = np.float32) -> None:
-        n = check_int(ndim, "ndim", "LayerNorm", min_value=1)
-        dt = _dtype(dtype, "LayerNorm")
-        self.weight = Parameter(np.ones(n, dt))
-        self.bias = Parameter(np.zeros(n, dt)) if bias else None
-        self.eps = check_float(eps, "eps", "LayerNorm", min_value=0.0)
-
-    def forward(self, x: Tensor) -> Tensor:
-        return F.layer_norm(x, self.weight, self.bias, self.eps)
-
-
-class Dropout(Module):
-    """Inverted dropout with probability p while training; the identity in eval mode."""
-
-    def __init__(self, p: float = 0.0, rng: Any = None) -> None:
-        self.p = check_float(p, "p", "Dropout", min_value=0.0, max_value=1.0)
-        self.rng = check_rng(rng, "Dropout")
-
-    def forward(self, x: Tensor) -> Tensor:
-        if isinstance(x, Tensor) and (self.p == 0.0 or not self.training):
-            return x                                  # the identity (what F.dropout returns)
-        return F.dropout(x, self.p, self.training, self.rng)
+__all__ = ["GPTConfig", "CausalSelfAttention", "MLP", "Block", "GPT"]
 
 
 @dataclass
@@ -380,7 +158,7 @@ class Block(Module):
         return (x, weights) if need_weights else x
 
 
-class GPT(Module):
+class GPT(LanguageModel):
     """A GPT-2 style decoder-only transformer (nanoGPT's ``model.py``).
 
     Parameters and names match nanoGPT, so ``state_dict`` and
@@ -478,53 +256,3 @@ class GPT(Module):
         if need_weights:
             return logits, loss, np.stack(maps, axis=1)               # (B, n_layer, nh, T, T)
         return logits, loss
-
-    def generate(self, idx: Any, max_new_tokens: int, temperature: float = 1.0,
-                 top_k: int | None = None, top_p: float | None = None,
-                 min_p: float | None = None, rng: Any = None) -> np.ndarray:
-        """Extend each sequence by sampling one token at a time from the model.
-
-        The context is cropped to the last ``block_size`` tokens; each next
-        token is drawn by :func:`llmmath.prob.sample` from the last position's
-        logits (temperature 0 is greedy). Runs in eval mode (no dropout) and
-        without recording a graph; the previous mode is restored.
-
-        Parameters
-        ----------
-        idx : array_like of int, shape (B, T) or (T,)
-        max_new_tokens : int
-        temperature, top_k, top_p, min_p
-            Passed to :func:`llmmath.prob.sample`.
-        rng : numpy.random.Generator, int or None
-
-        Returns
-        -------
-        numpy.ndarray of int64, shape (B, T + max_new_tokens) (or (T + max_new_tokens,))
-        """
-        n_new = check_int(max_new_tokens, "max_new_tokens", "generate", min_value=0)
-        seq = as_int_array(idx, "idx", "generate", min_value=0,
-                           max_value=self.config.vocab_size - 1)
-        one_d = seq.ndim == 1
-        seq = seq[None, :] if one_d else seq
-        if seq.ndim != 2 or seq.shape[1] == 0:
-            raise ShapeError(f"generate: 'idx' must have shape (B, T) or (T,) with T >= 1; got "
-                             f"{np.shape(idx)}.")
-        gen = check_rng(rng, "generate")
-        was_training = self.training
-        self.eval()
-        try:
-            with no_grad():
-                for _ in range(n_new):
-                    logits, _ = self(seq[:, -self.config.block_size:])
-                    nxt = sample(logits.data[:, -1, :], temperature=temperature, top_k=top_k,
-                                 top_p=top_p, min_p=min_p, rng=gen)
-                    seq = np.concatenate([seq, np.asarray(nxt, np.int64).reshape(-1, 1)], axis=1)
-        finally:
-            self.train(was_training)
-        return seq[0] if one_d else seq
-
-    def param_groups(self, weight_decay: float) -> list[dict[str, Any]]:
-        """nanoGPT's split for AdamW: decay matrices (2-D), not biases or LayerNorm gains."""
-        params = self.parameters()
-        return [{"params": [p for p in params if p.ndim >= 2], "weight_decay": weight_decay},
-                {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0}]
