@@ -155,6 +155,7 @@ def export_nanogpt(checkpoint: str | Path, out: str | Path | None = None, *,
     et = _torch()
     torch = et.torch
     ck, config, tokenizer = read_checkpoint(checkpoint)
+    et.check_arch(config, "export --format nanogpt")
     h = ck.header
     out = Path(out) if out is not None else ck.path.parent / "ckpt.pt"
     meta_path = out.parent / "meta.pkl" if isinstance(tokenizer, CharTokenizer) else None
@@ -423,12 +424,12 @@ def register(app: typer.Typer) -> None:
                                                     "out_dir"),
         format: str = typer.Option("nanogpt", "--format", help="nanogpt (the only one)"),
         out: Path | None = typer.Option(None, "--out", "-o",
-                                        help="file to write [default: ckpt.pt beside the "
-                                             "checkpoint]"),
+                                        help="file to write (default: ckpt.pt beside the "
+                                             "checkpoint)"),
         dataset: str | None = typer.Option(None, "--dataset",
                                            help="config['dataset'], where sample.py looks for "
-                                                "data/<dataset>/meta.pkl [default: "
-                                                "llmmath_<corpus>]"),
+                                                "data/<dataset>/meta.pkl (default: "
+                                                "llmmath_<corpus>)"),
         force: bool = typer.Option(False, "--force", help="replace existing files"),
     ) -> None:
         try:

@@ -105,12 +105,27 @@ class RichReporter:
                              tps=f"{tokens_per_s:,.0f}")
 
     def evaluated(self, step: int, losses: dict[str, float]) -> None:
-        self.console.print(f"step {step}: train loss {losses['train']:.4f}, "
-                                    f"val loss {losses['val']:.4f}", highlight=False)
+        self.console.print(f"step {step}: {loss_text(losses)}", highlight=False)
 
     def stop(self) -> None:
         if self.progress is not None:
             self.progress.stop()
+
+
+def loss_text(losses: dict[str, float]) -> str:
+    """An evaluation in words: nats per token, and bits per character where it is known.
+
+    Examples
+    --------
+    >>> loss_text({"train": 1.5, "val": 1.75, "val_bits_per_char": 2.5})
+    'train loss 1.5000 nats/token, val loss 1.7500 nats/token (2.5000 bits/char)'
+    """
+    parts = []
+    for split in ("train", "val"):
+        bpc = losses.get(f"{split}_bits_per_char")
+        parts.append(f"{split} loss {losses[split]:.4f} nats/token"
+                     + ("" if bpc is None else f" ({bpc:.4f} bits/char)"))
+    return ", ".join(parts)
 
 
 def parse_assignments(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
@@ -230,7 +245,7 @@ def _train(preset: str | None, resume: Path | None, assignments: list[str], plot
                    f"{result.checkpoint}")
         raise typer.Exit(128 + int(getattr(signal, result.stop_signal or "SIGINT")))
     last = result.evals[-1] if result.evals else None
-    summary = (f"; train loss {last['train']:.4f}, val loss {last['val']:.4f}" if last else "")
+    summary = f"; {loss_text(last)}" if last else ""
     typer.echo(f"done: step {step} in {result.seconds:.1f} s{summary}\n"
                f"checkpoint {result.checkpoint}\nmetrics    {result.metrics}"
                + (f"\nloss curve {result.plot}" if result.plot else "")
@@ -268,7 +283,7 @@ def _make_train_command() -> Any:
                           default=typer.Option("llmmath", "--engine",
                                                help="llmmath (our autograd engine) or torch "
                                                     "(nanoGPT's model on PyTorch, an optional "
-                                                    "extra: pip install 'llmmath[torch]'); the "
+                                                    "extra: pip install 'llmmath\\[torch]'); the "
                                                     "same run, checkpoint and metrics")),
         inspect.Parameter("nproc", inspect.Parameter.KEYWORD_ONLY, annotation=int,
                           default=typer.Option(1, "--nproc", min=1,

@@ -49,7 +49,7 @@ from llmmath.errors import InvalidValueError
 from llmmath.tokenizers import tokenizer_from_dict
 from llmmath.train.config import TrainConfig, apply_overrides
 from llmmath.train.data import prepare_data
-from llmmath.train.engine_torch import TorchTrainer, dist, torch
+from llmmath.train.engine_torch import TorchTrainer, check_arch, dist, torch
 from llmmath.train.loop import STOP_SIGNALS, Reporter, TrainResult, run
 from llmmath.train.outdir import claim
 from llmmath.train.trainer import Trainer
@@ -178,6 +178,7 @@ def launch(config: TrainConfig | None = None, *, resume: str | os.PathLike[str] 
     else:
         probe = Trainer(apply_overrides(config or TrainConfig(), overrides))
     c = probe.config
+    check_arch(c)
     if probe.step >= c.max_iters:
         return run(probe)                          # nothing to do: nothing written
     out = Path(c.out_dir)

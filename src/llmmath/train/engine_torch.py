@@ -53,7 +53,7 @@ from llmmath.train.data import TrainingData
 from llmmath.train.trainer import Trainer
 
 __all__ = ["TorchMissingError", "INSTALL_HINT", "TorchGPT", "TorchTrainer", "torch_dtype",
-           "load_weights", "make_adamw", "adamw_state_to_numpy", "adamw_state_to_torch"]
+           "check_arch", "load_weights", "make_adamw", "adamw_state_to_numpy", "adamw_state_to_torch"]
 
 #: What to run when PyTorch is missing.
 INSTALL_HINT = "pip install 'llmmath[torch]'  (PyTorch 2.13.0)"
@@ -346,6 +346,22 @@ class NumpyAdamW:
 
 # ---------------------------------------------------------------------------------- trainer
 
+def check_arch(config: Any, what: str = "train --engine torch") -> None:
+    """Refuse a run of another architecture than nanoGPT's GPT (``arch`` ``"gpt2"``).
+
+    Raises
+    ------
+    InvalidValueError
+        The configuration names another architecture (``llama``...).
+    """
+    arch = getattr(config, "arch", "gpt2")
+    if arch != "gpt2":
+        raise InvalidValueError(
+            f"{what}: PyTorch here runs nanoGPT's GPT (arch 'gpt2': LayerNorm, learned "
+            f"positions, GELU); this run is arch {arch!r}, another architecture. Train it "
+            "with llmmath's engine (--engine llmmath).")
+
+
 def default_device() -> torch.device:
     """Where a run trains: the GPU of this rank under NCCL, else CUDA if present, else the CPU."""
     if dist.is_available() and dist.is_initialized():
@@ -394,6 +410,7 @@ class TorchTrainer(Trainer):
 
     def __init__(self, config: TrainConfig, data: TrainingData | None = None, *,
                  device: str | torch.device | None = None) -> None:
+        check_arch(config)
         super().__init__(config, data)    # the llmmath run: data, initial weights, generators
         c = self.config
         self._generators = Trainer.generators(self)     # batches, then the model's (dropout)
