@@ -40,8 +40,8 @@ class TrainConfig:
 
     Examples
     --------
-    >>> TrainConfig(n_layer=3).n_layer, TrainConfig().tokenizer
-    (3, 'char')
+    >>> TrainConfig(n_layer=3).n_layer, TrainConfig().tokenizer, TrainConfig().arch
+    (3, 'char', 'gpt2')
     >>> TrainConfig(n_embd=30, n_head=4)
     Traceback (most recent call last):
     ...
@@ -52,12 +52,19 @@ class TrainConfig:
                                 "split by play)")
     tokenizer: str = _f("char", "'char' (one token per character) or 'bpe' (byte-level BPE)")
     vocab_size: int = _f(512, "BPE vocabulary size (ignored by the char tokenizer)")
+    arch: str = _f("gpt2", "'gpt2' (LayerNorm, learned positions, GELU, biases) or 'llama' "
+                           "(RMSNorm, rotary positions, SwiGLU, no biases)")
     n_layer: int = _f(2, "transformer blocks")
     n_head: int = _f(2, "attention heads per block")
     n_embd: int = _f(64, "embedding width C")
     block_size: int = _f(32, "context length T")
     dropout: float = _f(0.0, "dropout probability while training")
-    bias: bool = _f(True, "biases in Linear and LayerNorm layers")
+    bias: bool = _f(True, "biases in Linear and LayerNorm layers (gpt2; llama has none)")
+    rope_theta: float = _f(10000.0, "llama: base of the rotary frequencies theta^(-2i/hs)")
+    ffn_hidden: int = _f(0, "llama: width of the SwiGLU layer (0: Meta's rule, 2/3 of 4 n_embd "
+                            "rounded up to a multiple of 32)")
+    tie_embeddings: bool = _f(True, "llama: the output layer shares the token embedding "
+                                    "(gpt2 always does)")
     batch_size: int = _f(16, "sequences per step B")
     max_iters: int = _f(300, "optimiser steps in total")
     learning_rate: float = _f(3e-3, "peak learning rate")
@@ -93,6 +100,7 @@ class TrainConfig:
             raise InvalidTypeError(f"{op}: 'text' must be a path (str) or None; got "
                                    f"{describe(self.text)}.")
         check_choice(self.tokenizer, "tokenizer", op, ("char", "bpe"))
+        check_choice(self.arch, "arch", op, ("gpt2", "llama"))
         check_choice(self.dtype, "dtype", op, ("float32", "float64"))
         check_float(self.dropout, "dropout", op, min_value=0.0, max_value=1.0, max_inclusive=False)
         for b in ("beta1", "beta2"):
@@ -106,9 +114,28 @@ class TrainConfig:
         if self.lr_decay_iters < self.warmup_iters:
             raise InvalidValueError(f"{op}: lr_decay_iters ({self.lr_decay_iters}) must be >= "
                                     f"warmup_iters ({self.warmup_iters}).")
+        self._check_arch(op)
 
 
-_ZERO_OK = {"max_iters", "warmup_iters", "lr_decay_iters", "seed"}
+    def _check_arch(self, op: str) -> None:
+        """llama's own settings, and refusing them for gpt2 rather than ignoring them (``bias``
+        is gpt2's: llama has no biases whatever it says)."""
+        if self.arch == "llama":
+            check_float(self.rope_theta, "rope_theta", op, min_value=0.0, min_inclusive=False)
+            if (self.n_embd // self.n_head) % 2:
+                raise InvalidValueError(f"{op}: arch 'llama' needs an even head size (RoPE "
+                                        f"rotates pairs); n_embd / n_head = "
+                                        f"{self.n_embd // self.n_head}.")
+            return
+        defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig)}
+        changed = [k for k in ("rope_theta", "ffn_hidden", "tie_embeddings")
+                   if getattr(self, k) != defaults[k]]
+        if changed:
+            raise InvalidValueError(f"{op}: the setting(s) {', '.join(changed)} apply only to "
+                                    f"arch 'llama' (arch is {self.arch!r}).")
+
+
+_ZERO_OK = {"max_iters", "warmup_iters", "lr_decay_iters", "seed", "ffn_hidden"}
 
 
 def config_types() -> dict[str, Any]:

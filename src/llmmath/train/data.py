@@ -9,6 +9,8 @@ whether they read the text the run was trained on.
 from __future__ import annotations
 
 import hashlib
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +20,7 @@ from llmmath.errors import InvalidValueError
 from llmmath.tokenizers import ByteBPETokenizer, CharTokenizer
 from llmmath.train.config import TrainConfig
 
-__all__ = ["TrainingData", "prepare_data", "text_sha256"]
+__all__ = ["TrainingData", "prepare_data", "text_sha256", "with_bits_per_char"]
 
 Tokenizer = CharTokenizer | ByteBPETokenizer
 
@@ -37,6 +39,40 @@ class TrainingData:
     @property
     def vocab_size(self) -> int:
         return int(self.tokenizer.vocab_size)
+
+    def chars_per_token(self, split: str) -> float:
+        """Characters of ``split``'s text per token it encodes to: 1 for the char tokenizer,
+        more for a BPE (each token spells a few characters on average)."""
+        n = len(getattr(self, split))
+        return len(getattr(self.corpus, split)) / n if n else 1.0
+
+
+def with_bits_per_char(losses: Mapping[str, float], data: TrainingData) -> dict[str, float]:
+    """``losses`` (mean nats per token, by split) with ``<split>_bits_per_char`` beside each.
+
+    .. math:: \\text{bits/char} = \\frac{\\text{nats/token}}{\\ln 2}
+              \\cdot \\frac{\\text{tokens}}{\\text{chars}}
+
+    with tokens and characters counted over the whole split, so models with
+    different tokenizers land on one scale: a BPE model's loss per token is
+    larger because each token carries more text. (The loss is a mean over
+    sampled windows; the ratio is the split's.)
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from llmmath.train import TrainConfig
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "t.txt"
+    >>> _ = p.write_text("to be or not to be, that is the question. " * 40)
+    >>> d = prepare_data(TrainConfig(text=str(p), block_size=8))
+    >>> with_bits_per_char({"val": math.log(4)}, d)     # char tokens: log2(4) bits each
+    {'val': 1.3862943611198906, 'val_bits_per_char': 2.0}
+    """
+    out = dict(losses)
+    for split, nats in losses.items():
+        if split in ("train", "val", "test"):
+            out[f"{split}_bits_per_char"] = nats / math.log(2) / data.chars_per_token(split)
+    return out
 
 
 def text_sha256(text: str) -> str:

@@ -1,4 +1,4 @@
-"""Opening a trained model: the GPT, its tokenizer and its configuration from a checkpoint.
+"""Opening a trained model: the model, its tokenizer and its configuration from a checkpoint.
 
 :func:`load_model` is the one way in for evaluation, sampling and
 inspection (``llmmath eval``, ``sample``, ``compare``, ``attention``); it is
@@ -13,7 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from llmmath.nn import GPT, GPTConfig
+from llmmath.checkpoint import CheckpointError
+from llmmath.nn import GPT, Llama, build_model, model_config
 from llmmath.train.config import TrainConfig
 from llmmath.train.data import Tokenizer
 from llmmath.train.state import model_weights, read_checkpoint
@@ -25,7 +26,7 @@ __all__ = ["LoadedModel", "load_model"]
 class LoadedModel:
     """A trained model ready to evaluate or sample from (see :func:`load_model`)."""
 
-    model: GPT            # in eval mode
+    model: GPT | Llama    # in eval mode (the architecture config.arch names)
     tokenizer: Tokenizer
     config: TrainConfig
     step: int
@@ -34,8 +35,12 @@ class LoadedModel:
 
 
 def load_model(path: str | os.PathLike[str] | LoadedModel) -> LoadedModel:
-    """The GPT, tokenizer and configuration stored in a training checkpoint (a file or its
+    """The model, tokenizer and configuration stored in a training checkpoint (a file or its
     ``out_dir``), the checksum verified; the model is in eval mode.
+
+    The architecture is the checkpoint's ``config.arch`` (``"gpt2"`` for
+    checkpoints written before there was a choice), its sizes the header's
+    ``gpt_config``.
 
     A :class:`LoadedModel` is returned as it is, so functions that take
     either a path or a loaded model call this once.
@@ -60,7 +65,12 @@ def load_model(path: str | os.PathLike[str] | LoadedModel) -> LoadedModel:
     if isinstance(path, LoadedModel):
         return path
     ck, config, tokenizer = read_checkpoint(path)
-    model = GPT(GPTConfig(**ck.header["gpt_config"]), dtype=np.dtype(config.dtype), rng=0)
+    try:
+        model_cfg = model_config(config.arch, **ck.header["gpt_config"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"load_checkpoint: '{ck.path}' has an unusable model "
+                              f"configuration for arch {config.arch!r} ({exc}).") from None
+    model = build_model(model_cfg, dtype=np.dtype(config.dtype), rng=0)
     model.load_state_dict(model_weights(ck))
     model.eval()
     return LoadedModel(model, tokenizer, config, int(ck.header["step"]), ck.path, ck.header)

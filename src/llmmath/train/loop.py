@@ -5,7 +5,9 @@ Around the trainer's steps (:mod:`llmmath.train.trainer`):
 * **evaluation** every ``eval_interval`` steps: the mean loss on
   ``eval_iters`` batches of each split, drawn from a generator seeded afresh
   for every evaluation, so the estimate uses the same batches each time and
-  never touches the training randomness;
+  never touches the training randomness; beside it the same loss in bits per
+  character (:func:`~llmmath.train.data.with_bits_per_char`), the scale on
+  which char and BPE models compare;
 * a **metrics log** (:mod:`llmmath.train.metrics`), appended and flushed as
   training goes, and a loss curve drawn from it at the end;
 * **checkpoints** (:mod:`llmmath.train.state`) every ``checkpoint_interval``
@@ -42,6 +44,7 @@ from pathlib import Path
 from typing import Any
 
 from llmmath.train.config import TrainConfig, apply_overrides
+from llmmath.train.data import with_bits_per_char
 from llmmath.train.metrics import METRICS_NAME, MetricsLog, read_metrics
 from llmmath.train.outdir import claim
 from llmmath.train.plots import PLOT_NAME, plot_loss_curve
@@ -77,7 +80,7 @@ class TrainResult:
     metrics: Path | None
     plot: Path | None
     losses: dict[int, float]            # step -> training-batch loss, this session
-    evals: list[dict[str, float]]       # {"step", "train", "val"} per evaluation
+    evals: list[dict[str, float]]       # {"step", "train", "val", "<split>_bits_per_char"}
     interrupted: bool
     seconds: float                      # wall time of this session's loop
     start_step: int = 0                 # the step this session started from
@@ -209,7 +212,7 @@ def run(trainer: Trainer, *, reporter: Reporter | None = None, plot: bool = True
             while True:
                 step = trainer.step
                 if step % c.eval_interval == 0 or step == c.max_iters:
-                    est = trainer.estimate_loss()
+                    est = with_bits_per_char(trainer.estimate_loss(), trainer.data)
                     evals.append({"step": step, **est})
                     log.write({"kind": "eval", "step": step, **est})
                     reporter.evaluated(step, est)

@@ -1,4 +1,8 @@
-"""A run on llmmath's own engine: the GPT, AdamW, the random generators, and one step.
+"""A run on llmmath's own engine: the model, AdamW, the random generators, and one step.
+
+The model is the architecture ``config.arch`` names (``"gpt2"``:
+:class:`~llmmath.nn.GPT`; ``"llama"``: :class:`~llmmath.nn.Llama`), built
+through :func:`llmmath.nn.model_config` and :func:`llmmath.nn.build_model`.
 
 One step is nanoGPT's: draw a batch of random windows, compute the mean
 next-token cross-entropy, back-propagate, clip the gradient norm, take an
@@ -33,13 +37,31 @@ from llmmath._validation import describe
 from llmmath.autograd import no_grad
 from llmmath.data import get_batch
 from llmmath.errors import InvalidTypeError, InvalidValueError
-from llmmath.nn import GPT, GPTConfig
+from llmmath.nn import build_model, model_config
 from llmmath.optim import AdamW, clip_grad_norm, cosine_schedule
 from llmmath.train.config import RESUMABLE, TrainConfig, apply_overrides, config_types
 from llmmath.train.data import TrainingData, prepare_data
 from llmmath.train.state import read_checkpoint, restore_state, save_state
 
-__all__ = ["Trainer"]
+__all__ = ["Trainer", "model_settings"]
+
+
+def model_settings(config: TrainConfig, vocab_size: int) -> dict[str, Any]:
+    """The fields of the model configuration (GPTConfig or LlamaConfig) a run of ``config`` builds.
+
+    Examples
+    --------
+    >>> from llmmath.train import preset_config
+    >>> model_settings(preset_config("tiny", arch="llama"), 65)["tie_embeddings"]
+    True
+    """
+    c = config
+    fields = dict(block_size=c.block_size, vocab_size=vocab_size, n_layer=c.n_layer,
+                  n_head=c.n_head, n_embd=c.n_embd, dropout=c.dropout)
+    if c.arch == "llama":
+        return fields | dict(rope_theta=c.rope_theta, ffn_hidden=c.ffn_hidden or None,
+                             tie_embeddings=c.tie_embeddings)
+    return fields | dict(bias=c.bias)
 
 
 class Trainer:
@@ -65,11 +87,9 @@ class Trainer:
             config = dataclasses.replace(config, text=str(Path(config.text).expanduser().resolve()))
         self.config = c = config
         self.data = data if data is not None else prepare_data(c)
-        self.gpt_config = GPTConfig(block_size=c.block_size, vocab_size=self.data.vocab_size,
-                                    n_layer=c.n_layer, n_head=c.n_head, n_embd=c.n_embd,
-                                    dropout=c.dropout, bias=c.bias)
-        self.model = GPT(self.gpt_config, dtype=np.dtype(c.dtype),
-                         rng=np.random.default_rng((c.seed, 0)))
+        self.gpt_config = model_config(c.arch, **model_settings(c, self.data.vocab_size))
+        self.model = build_model(self.gpt_config, dtype=np.dtype(c.dtype),
+                                 rng=np.random.default_rng((c.seed, 0)))
         self.optimizer = AdamW(self.model.param_groups(c.weight_decay), lr=c.learning_rate,
                                betas=(c.beta1, c.beta2))
         self.batch_rng = np.random.default_rng((c.seed, 1))
