@@ -370,3 +370,20 @@ def test_files_from_strangers_cannot_run_code(tmp_path):
         read_meta(meta)
     meta.write_bytes(pickle.dumps({"itos": dict(enumerate("abc"))}))
     assert read_meta(meta) == ok
+
+
+def test_a_run_of_another_architecture_is_refused_by_the_torch_engine_and_export(text_file,
+                                                                               tmp_path):
+    out = tmp_path / "llama"
+    tr = Trainer(config(text_file, out, arch="llama", bias=False))
+    steps(tr, 1)
+    tr.save(out / "ckpt.npz")
+    for args in (["train", "--engine", "torch", "--resume", str(out), "--max-iters", "3"],
+                 ["train", "--engine", "torch", "--nproc", "2", "--resume", str(out),
+                  "--max-iters", "3"],
+                 ["export", str(out), "-o", str(tmp_path / "l.pt")]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 1 and "Traceback" not in res.output, (args, res.output)
+        assert "arch 'llama'" in res.output and "gpt2" in res.output, res.output
+    assert not (tmp_path / "l.pt").exists()
+    assert load_checkpoint(out / "ckpt.npz").header["step"] == 1      # untouched
