@@ -5,7 +5,8 @@ final rename never crosses file systems), is flushed and ``os.fsync``'ed, and
 then renamed over the target with :func:`os.replace`, which is atomic on POSIX
 and Windows; the directory entry is synced too. If writing fails (an
 exception, a full disk, Ctrl-C) the temporary file is removed and the old file
-is untouched. Only a process killed outright (``kill -9``, a power cut)
+is untouched; an ``OSError`` that names no file (a full disk fails in ``write``)
+is raised again naming the target. Only a process killed outright (``kill -9``, a power cut)
 between the two steps leaves its temporary file behind; it is named
 ``.<target name>.<random>.tmp`` and :func:`temporary_files` finds it.
 
@@ -27,7 +28,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write_bytes", "atomic_write_text", "temporary_files", "TEMP_SUFFIX"]
+__all__ = [
+    "atomic_write_bytes", "atomic_write_text", "create_text", "temporary_files", "TEMP_SUFFIX",
+]
 
 TEMP_SUFFIX = ".tmp"
 
@@ -85,11 +88,14 @@ def atomic_write_bytes(path: str | os.PathLike[str], write: Callable[[IO[bytes]]
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(exc, OSError) and exc.errno is not None and exc.filename is None:
+            # a full disk fails in write/flush/fsync, which name no file: name the target
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
         raise
     _fsync_dir(path.parent)
     return path
@@ -108,6 +114,51 @@ def atomic_write_text(path: str | os.PathLike[str], text: str, encoding: str = "
     """
     data = text.encode(encoding)
     return atomic_write_bytes(path, lambda f: f.write(data))
+
+
+def create_text(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> bool:
+    """Write ``text`` to a *new* file ``path``, whole, and never replace one that exists.
+
+    The text is written to a temporary file beside ``path`` (atomically, as
+    :func:`atomic_write_bytes` does) and then hard-linked into place, which
+    fails if ``path`` appeared in the meantime: a file someone else wrote, even
+    a moment ago, is never overwritten. Where the file system has no hard links,
+    an exclusive create (``open(path, "x")``) takes over.
+
+    Returns
+    -------
+    bool
+        True when the file was created, False when ``path`` already existed.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "mine.py"
+    >>> create_text(p, "first"), create_text(p, "second"), p.read_text()
+    (True, False, 'first')
+    """
+    path = Path(path)
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        atomic_write_text(tmp, text, encoding)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError:                   # no hard links (some network or FAT file systems)
+            try:
+                with open(path, "x", encoding=encoding, newline="") as f:
+                    f.write(text)
+            except FileExistsError:
+                return False
+        return True
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def temporary_files(path: str | os.PathLike[str]) -> list[Path]:

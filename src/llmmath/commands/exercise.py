@@ -251,35 +251,8 @@ def register(app: typer.Typer) -> None:
 
 
 def _create_new(path: Path, text: str) -> bool:
-    """Write ``text`` to ``path`` unless a file is already there; True when written.
+    """Write ``text`` to ``path`` unless a file is already there; True when written
+    (a learner's file is never replaced: :func:`llmmath._files.create_text`)."""
+    from llmmath._files import create_text
 
-    The text goes to a temporary file first (atomically), then is hard-linked into
-    place, which fails if ``path`` appeared in the meantime: a learner's file is
-    never replaced.
-    """
-    import os
-    import tempfile
-
-    from llmmath.checkpoint import atomic_write_bytes
-
-    if path.exists():
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".new")
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        atomic_write_bytes(tmp, lambda f: f.write(text.encode("utf-8")))
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            return False
-        except OSError:            # no hard links here (some network or FAT file systems)
-            try:
-                with open(path, "x", encoding="utf-8") as f:
-                    f.write(text)
-            except FileExistsError:
-                return False
-        return True
-    finally:
-        tmp.unlink(missing_ok=True)
+    return create_text(path, text)
