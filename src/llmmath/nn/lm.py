@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from llmmath._validation import as_int_array, check_int, check_rng
+from llmmath._validation import as_int_array, check_bool, check_int, check_rng
 from llmmath.autograd import no_grad
 from llmmath.errors import ShapeError
+from llmmath.generate import generate as generate_with_cache
 from llmmath.nn.module import Module
 from llmmath.prob import sample
 
@@ -29,7 +30,8 @@ class LanguageModel(Module):
 
     def generate(self, idx: Any, max_new_tokens: int, temperature: float = 1.0,
                  top_k: int | None = None, top_p: float | None = None,
-                 min_p: float | None = None, rng: Any = None) -> np.ndarray:
+                 min_p: float | None = None, rng: Any = None,
+                 use_cache: bool = True) -> np.ndarray:
         """Extend each sequence by sampling one token at a time from the model.
 
         The context is cropped to the last ``block_size`` tokens; each next
@@ -44,11 +46,19 @@ class LanguageModel(Module):
         temperature, top_k, top_p, min_p
             Passed to :func:`llmmath.prob.sample`.
         rng : numpy.random.Generator, int or None
+        use_cache : bool
+            True: keep each position's keys and values (:mod:`llmmath.generate`),
+            so that a new token costs one position's work; False: run the
+            whole context again for every token (nanoGPT's loop, below). The
+            same tokens either way.
 
         Returns
         -------
         numpy.ndarray of int64, shape (B, T + max_new_tokens) (or (T + max_new_tokens,))
         """
+        if check_bool(use_cache, "use_cache", "generate"):
+            return generate_with_cache(self, idx, max_new_tokens, temperature, top_k, top_p,
+                                       min_p, rng)
         n_new = check_int(max_new_tokens, "max_new_tokens", "generate", min_value=0)
         seq = as_int_array(idx, "idx", "generate", min_value=0,
                            max_value=self.config.vocab_size - 1)
