@@ -93,7 +93,7 @@ def test_learning_rate_rule_is_inverse_width_and_schedule_ends_with_the_run():
     plan = scaling.SweepPlan("t", widths=(32, 64, 128), steps=(50, 500, 5000))
     for spec in plan.runs():
         cfg = plan.train_config(spec, "x")
-        assert math.isclose(cfg.learning_rate * spec.shape.n_embd, 0.48)
+        assert math.isclose(cfg.learning_rate * spec.shape.n_embd, 0.24)
         assert math.isclose(cfg.min_lr, cfg.learning_rate / 10)
         assert cfg.lr_decay_iters == cfg.max_iters == spec.steps
         assert 10 <= cfg.warmup_iters <= 100 and cfg.warmup_iters <= spec.steps

@@ -1,7 +1,7 @@
 """``llmmath scaling``: measure a scaling law on this machine.
 
-Trains a sweep of small character-level GPTs (``--budget quick``: 16 runs,
-minutes; ``full``: 40 runs, about an hour), each run in its own directory
+Trains a sweep of small character-level GPTs (``--budget quick``: 12 runs,
+minutes; ``full``: 24 runs, about an hour), each run in its own directory
 under ``--out`` and cached there, then fits L(N, D) = E + A/N^alpha + B/D^beta
 (Chinchilla's approach 3), bootstraps the fit, scores it on held-out runs and
 prints the compute-optimal frontier beside Chinchilla's constants. Writes
@@ -30,8 +30,8 @@ import typer
 
 __all__ = ["register"]
 
-BUDGET_HELP = ("quick (16 runs, about 6 minutes on 2 cores) or full (40 runs up to 1.8 M "
-               "parameters, about an hour)")
+BUDGET_HELP = ("quick (12 runs up to 0.22 M parameters: about 6 minutes on 2 cores, 10 when "
+               "they are busy) or full (24 runs up to 1.8 M parameters, about an hour)")
 THREADS_HELP = ("BLAS threads while training and fitting (default 1: these models are too small "
                 "to gain from more, and on a busy machine extra threads wait on each other); "
                 "0 leaves the library's default")

@@ -85,6 +85,7 @@ from llmmath.scaling.plan import (
 from llmmath.scaling.published import (
     CHINCHILLA,
     CHINCHILLA_COMPUTE,
+    CHINCHILLA_RANGE,
     CHINCHILLA_TOKENS_PER_PARAMETER,
     KAPLAN,
 )
@@ -106,7 +107,8 @@ __all__ = [
     "huber_objective", "start_grid", "fit_scaling_law", "bootstrap_scaling_law", "r_squared",
     "cross_validated_predictions", "fit_power_law",
     "training_flops", "frontier_exponents", "Frontier", "compute_optimal", "isoflop_losses",
-    "CHINCHILLA", "CHINCHILLA_TOKENS_PER_PARAMETER", "CHINCHILLA_COMPUTE", "KAPLAN",
+    "CHINCHILLA", "CHINCHILLA_TOKENS_PER_PARAMETER", "CHINCHILLA_COMPUTE", "CHINCHILLA_RANGE",
+    "KAPLAN",
     "RunResult", "SweepProgress", "SweepOutcome", "SweepExistsError", "run_sweep",
     "read_results", "read_sweep", "machine_info",
     "MIN_RUNS", "SUMMARY_NAME", "ScalingFitError", "points_table", "check_fittable",

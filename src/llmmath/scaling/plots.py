@@ -91,6 +91,8 @@ def plot_isoflops(analysis: ScalingAnalysis, path: str | os.PathLike[str]) -> Pa
             opt = compute_optimal(law, c)
             ax.plot(opt.N, opt.loss, "*", color=color, ms=11, mec="black", mew=0.5)
     sc = ax.scatter(N, L, c=C, cmap=cmap, norm=norm, edgecolors="black", linewidths=0.4, s=28)
+    span = float(L.max() - min(L.min(), law.E))
+    ax.set_ylim(min(L.min(), law.E) - 0.1 * span, L.max() + 0.5 * span)   # the runs' range
     fig.colorbar(sc, ax=ax, label="compute C = 6ND (FLOPs)")
     ax.set_xscale("log")
     ax.set_xlabel("non-embedding parameters N")

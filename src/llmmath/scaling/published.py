@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from llmmath.scaling.fit import ScalingLaw
 
-__all__ = ["CHINCHILLA", "CHINCHILLA_TOKENS_PER_PARAMETER", "CHINCHILLA_COMPUTE", "KAPLAN"]
+__all__ = ["CHINCHILLA", "CHINCHILLA_TOKENS_PER_PARAMETER", "CHINCHILLA_COMPUTE",
+           "CHINCHILLA_RANGE", "KAPLAN"]
 
 #: Chinchilla's approach 3: L(N, D) = 1.69 + 406.4 / N^0.34 + 410.7 / D^0.28 (nats/token).
 CHINCHILLA = ScalingLaw(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
@@ -35,3 +36,7 @@ CHINCHILLA_COMPUTE = 5.76e23
 #: compute-optimal N_opt ∝ C^0.73.
 KAPLAN = {"alpha_N": 0.076, "N_c": 8.8e13, "alpha_D": 0.095, "D_c": 5.4e13,
           "frontier_N": 0.73}
+
+#: The range of Chinchilla's training runs: over 400 models of 70 M to over 16 B
+#: parameters, trained on 5 B to 500 B tokens (their abstract).
+CHINCHILLA_RANGE = {"N": (7e7, 1.6e10), "D": (5e9, 5e11)}

@@ -154,10 +154,20 @@ def machine_info() -> dict[str, Any]:
         load = [round(x, 2) for x in os.getloadavg()]
     except (OSError, AttributeError):
         load = None
-    return {"cpu": cpu, "cores": os.cpu_count(), "system": f"{platform.system()} "
-            f"{platform.release()}", "python": platform.python_version(),
-            "numpy": np.__version__, "llmmath": __version__, "load_average": load,
-            "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS")}
+    return {"cpu": cpu, "cores": os.cpu_count(),
+            "system": f"{platform.system()} {platform.machine()}",
+            "python": platform.python_version(), "numpy": np.__version__,
+            "llmmath": __version__, "load_average": load, "blas_threads": _blas_threads()}
+
+
+def _blas_threads() -> int | None:
+    """The threads NumPy's BLAS uses now (None where threadpoolctl cannot tell)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return None
+    counts = [i.get("num_threads") for i in threadpool_info() if i.get("user_api") == "blas"]
+    return min(counts) if counts else None
 
 
 def _now() -> str:
