@@ -73,13 +73,14 @@ def main() -> None:
     print(f"machine now: load average {os.getloadavg()}")
     print()
     print(f"{'':>22} {'ours':>10} {conf + ' interval':>24} {'Chinchilla':>11}")
-    rows = [("E (nats/char; theirs /token)", law.E, "E", chin.E), ("A", law.A, "A", chin.A),
+    rows = [("E", law.E, "E", chin.E), ("A", law.A, "A", chin.A),
             ("B", law.B, "B", chin.B), ("alpha", law.alpha, "alpha", chin.alpha),
             ("beta", law.beta, "beta", chin.beta), ("a: N_opt ~ C^a", a, "a", ca),
             ("b: D_opt ~ C^b", b, "b", cb)]
     for label, ours, key, theirs in rows:
         lo, hi = iv[key]
         print(f"{label[:22]:>22} {ours:>10.4g} {f'[{lo:.4g}, {hi:.4g}]':>24} {theirs:>11.4g}")
+    print("(E, A, B: ours per character, Chinchilla's per BPE token; only exponents compare)")
     print()
     r2 = an.heldout_r2
     print(f"held-out R² ({an.k_folds}-fold, each run predicted by a fit without it): "
