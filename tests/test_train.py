@@ -79,7 +79,7 @@ def test_overrides_and_assignments():
         apply_overrides(TrainConfig(), {"n_layers": 3})
     with pytest.raises(ValueError, match="key=value"):
         parse_assignments(["n_layer"])
-    with pytest.raises(ValueError, match="type int"):
+    with pytest.raises(ValueError, match="needs an integer"):
         parse_assignments(["n_layer=two"])
 
 

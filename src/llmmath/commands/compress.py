@@ -39,12 +39,10 @@ REPORT_HELP = ("Instead of compressing, compare bits/char of the models (-m, rep
 
 
 def _fail(exc: Exception | str) -> typer.Exit:
-    from rich.console import Console
-    from rich.markup import escape
+    """``error: ...`` in the command's terms (the options typed, what to do); exit status 1."""
+    from llmmath.commands._messages import fail
 
-    Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
-                                soft_wrap=True)
-    return typer.Exit(1)
+    return fail(exc)
 
 
 def _errors() -> tuple[type[BaseException], ...]:

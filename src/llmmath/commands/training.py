@@ -38,13 +38,27 @@ columns.
 """
 
 
-def _fail(exc: Exception) -> typer.Exit:
-    from rich.console import Console
-    from rich.markup import escape
+COMPARE_HELP = """Is B better than A? Two checkpoints, or two groups of runs.
 
-    Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
-                                soft_wrap=True)  # keep paths in one piece
-    return typer.Exit(1)
+Two checkpoints (A B): both score the same test tokens; the loss difference
+gets a block-bootstrap interval (contiguous chunks of tokens, since
+neighbouring tokens' losses are correlated) and a paired t-test over chunks.
+That interval covers the sampling of test tokens only, not the variation
+between training runs: it says whether these two trained models differ, not
+whether B's recipe is better (another seed of A can differ from A as much).
+
+Groups of runs (A1,A2,A3 B1,B2,B3: runs of each recipe with different seeds):
+each run's mean loss on the same test tokens is one observation; Welch's
+t-test and Welch's t interval over runs compare the recipes. Use 3 or more
+runs a side (a warning says so below 3).
+"""
+
+
+def _fail(exc: Exception) -> typer.Exit:
+    """Print ``error: ...`` in the command's terms (the options typed, what to do); exit 1."""
+    from llmmath.commands._messages import fail
+
+    return fail(exc)
 
 
 def _warn(message: str) -> None:
@@ -58,7 +72,7 @@ def _warn(message: str) -> None:
 def _errors() -> tuple[type[BaseException], ...]:
     from llmmath.errors import LLMMathError
 
-    return (LLMMathError, FileNotFoundError, IsADirectoryError, PermissionError)
+    return (LLMMathError, OSError, MemoryError)
 
 
 class RichReporter:
@@ -158,8 +172,9 @@ def parse_assignments(items: list[str] | tuple[str, ...]) -> dict[str, Any]:
             else:
                 out[key] = raw
         except (KeyError, ValueError):
-            raise InvalidValueError(f"--set: {key} needs a value of type "
-                                    f"{getattr(typ, '__name__', typ)}; got {raw!r}.") from None
+            kind = {int: "an integer (such as 64)", float: "a number (such as 0.001)",
+                    bool: "true or false"}.get(typ, getattr(typ, "__name__", str(typ)))
+            raise InvalidValueError(f"--set {key}={raw}: needs {kind}; got {raw!r}.") from None
     return out
 
 
@@ -184,6 +199,98 @@ def _config_options() -> list[inspect.Parameter]:
     return params
 
 
+def _preset(name: str) -> Any:
+    """The configuration of preset ``name`` (``--preset``)."""
+    from llmmath.errors import InvalidValueError
+    from llmmath.train import PRESETS, preset_config
+
+    if name not in PRESETS:
+        raise InvalidValueError(f"train: --preset must be one of {', '.join(PRESETS)}; got "
+                                f"{name!r}.")
+    return preset_config(name)
+
+
+def _check_out_dir(out: str | Path) -> None:
+    """Refuse an ``--out`` that is a file, or lies under one, before training starts."""
+    from llmmath.errors import InvalidValueError
+
+    out = Path(out)
+    for p in (out, *out.parents):
+        if p.exists() and not p.is_dir():
+            inside = "" if p == out else f" ('{p}' in it)"
+            raise InvalidValueError(
+                f"train: --out '{out}' is a file{inside}: --out names the directory that "
+                "receives the run's ckpt.npz, metrics.jsonl and loss.png (it is made if "
+                "missing). Give a directory that is not a file, such as --out "
+                f"{out.parent / 'run'}.")
+        if p.exists():
+            return
+
+
+def _run_list(arg: str) -> list[Path]:
+    """The checkpoints of a ``compare`` argument: one path, or several separated by commas."""
+    return [Path(p.strip()) for p in str(arg).split(",") if p.strip()]
+
+
+def _print_runs(con: Any, r: Any) -> None:
+    """The report of :func:`llmmath.evaluate.compare_runs`: each run, then the groups."""
+    from rich.table import Table
+
+    table = Table(title=f"{r.n_tokens:,} test targets; each run's mean loss (nats/token)")
+    for col in ("group", "run", "loss"):
+        table.add_column(col, justify="right" if col == "loss" else "left")
+    for name, paths, losses in (("A", r.paths_a, r.losses_a), ("B", r.paths_b, r.losses_b)):
+        for path, loss in zip(paths, losses, strict=True):
+            table.add_row(name, str(path), f"{loss:.4f}")
+    con.print(table)
+    con.print(f"A: {r.n_a} runs, mean {r.losses_a.mean():.4f}; B: {r.n_b} runs, mean "
+              f"{r.losses_b.mean():.4f}", highlight=False)
+    if r.ci is None:
+        con.print(f"B - A = {r.difference:+.4f} nats/token; Welch's test is undefined (no "
+                  "spread within either group)", highlight=False)
+    else:
+        con.print(f"B - A = {r.difference:+.4f} nats/token, {r.ci.confidence:.0%} Welch "
+                  f"interval over runs [{r.ci.low:+.4f}, {r.ci.high:+.4f}]; Welch's t-test: "
+                  f"t = {r.ttest.statistic:.3f}, df = {r.ttest.df:.1f}, p = "
+                  f"{r.ttest.pvalue:.3g}", highlight=False)
+    con.print(f"[bold]{r.verdict}[/]")
+    con.print("note: the interval covers the variation between runs (seeds), measured on these "
+              "test tokens; it assumes the runs of a recipe differ only by chance.",
+              highlight=False)
+
+
+def _encode_prompt(tokenizer: Any, prompt: str, command: str) -> Any:
+    """The token ids of ``--prompt``, refusing characters a character tokenizer does not have
+    (they would all become its one unknown id, and the model would continue something else).
+
+    Examples
+    --------
+    >>> from llmmath.tokenizers import CharTokenizer
+    >>> _encode_prompt(CharTokenizer("abc"), "cab", "sample").tolist()
+    [2, 0, 1]
+    >>> _encode_prompt(CharTokenizer("abc"), "aΩb!", "sample")
+    Traceback (most recent call last):
+    ...
+    llmmath.errors.InvalidValueError: sample: --prompt has 2 characters that are not in the model's vocabulary: 'Ω' (U+03A9), '!' (U+0021). ...
+    """
+    import numpy as np
+
+    from llmmath.errors import InvalidValueError
+
+    chars = getattr(tokenizer, "chars", None)     # a CharTokenizer; byte-level BPE knows all
+    if chars is not None:
+        unknown = list(dict.fromkeys(c for c in prompt if c not in set(chars)))
+        if unknown:
+            shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in unknown[:12])
+            more = f" and {len(unknown) - 12} more" if len(unknown) > 12 else ""
+            raise InvalidValueError(
+                f"{command}: --prompt has {len(unknown)} character{'s' * (len(unknown) > 1)} "
+                f"that {'are' if len(unknown) > 1 else 'is'} not in the model's vocabulary: "
+                f"{shown}{more}. The model knows the {len(chars)} characters of its training "
+                "text; leave these out or replace them.")
+    return np.asarray(tokenizer.encode(prompt), dtype=np.int64)
+
+
 def _train(preset: str | None, resume: Path | None, assignments: list[str], plot: bool,
            progress: bool, force: bool, engine: str = "llmmath", nproc: int = 1,
            **fields: Any) -> None:
@@ -191,6 +298,7 @@ def _train(preset: str | None, resume: Path | None, assignments: list[str], plot
     import signal
 
     from llmmath import train as tr
+    from llmmath.train.memory import check_fits
 
     try:
         overrides = parse_assignments(assignments or [])
@@ -208,6 +316,8 @@ def _train(preset: str | None, resume: Path | None, assignments: list[str], plot
         elif nproc != 1:
             raise _fail(ValueError("train: --nproc needs --engine torch (data-parallel "
                                    "processes run on PyTorch)."))
+        if "out_dir" in overrides:
+            _check_out_dir(overrides["out_dir"])
         if resume is not None:
             if preset is not None:
                 raise _fail(ValueError("train: --preset and --resume do not go together; the "
@@ -215,8 +325,10 @@ def _train(preset: str | None, resume: Path | None, assignments: list[str], plot
             result = train(resume=resume, overrides=overrides, reporter=reporter, plot=plot,
                            force=force)
         else:
-            result = train(tr.preset_config(preset or "tiny"), overrides=overrides,
-                           reporter=reporter, plot=plot, force=force)
+            config = tr.apply_overrides(_preset(preset or "tiny"), overrides)
+            _check_out_dir(config.out_dir)
+            check_fits(config)              # before anything is allocated
+            result = train(config, reporter=reporter, plot=plot, force=force)
     except _errors() as exc:
         raise _fail(exc) from None
     except KeyboardInterrupt:
@@ -325,14 +437,11 @@ def register(app: typer.Typer) -> None:
         seed: int | None = typer.Option(None, "--seed", min=0),
     ) -> None:
         """Generate text from a trained checkpoint."""
-        import numpy as np
-
         from llmmath.train import load_model
 
         try:
             m = load_model(checkpoint)
-            ids = np.asarray(m.tokenizer.encode("\n" if prompt is None else prompt),
-                             dtype=np.int64)
+            ids = _encode_prompt(m.tokenizer, "\n" if prompt is None else prompt, "sample")
             if len(ids) == 0:
                 raise _fail(ValueError("sample: the prompt encodes to no tokens; give a "
                                        "non-empty --prompt."))
@@ -387,38 +496,47 @@ def register(app: typer.Typer) -> None:
                           f"{r.bits_per_char:.4f}", f"{r.perplexity:.2f}")
         Console().print(table)
 
-    @app.command("compare")
+    @app.command("compare", help=COMPARE_HELP)
     def compare(
-        a: Path = typer.Argument(..., help="checkpoint A"),
-        b: Path = typer.Argument(..., help="checkpoint B"),
+        a: str = typer.Argument(..., metavar="A",
+                                help="checkpoint A, or runs of recipe A: A1,A2,A3"),
+        b: str = typer.Argument(..., metavar="B",
+                                help="checkpoint B, or runs of recipe B: B1,B2,B3"),
         split: str = typer.Option("test", "--split"),
         chunk: int = typer.Option(1024, "--chunk", min=1,
-                                  help="tokens per bootstrap block (contiguous)"),
+                                  help="two checkpoints: tokens per bootstrap block "
+                                       "(contiguous)"),
         confidence: float = typer.Option(0.95, "--confidence"),
-        resamples: int = typer.Option(10_000, "--resamples", min=1),
-        seed: int = typer.Option(0, "--seed", min=0),
+        resamples: int = typer.Option(10_000, "--resamples", min=1,
+                                      help="two checkpoints: bootstrap resamples"),
+        seed: int = typer.Option(0, "--seed", min=0, help="seeds the bootstrap"),
         stride: int | None = typer.Option(None, "--stride"),
         max_tokens: int | None = typer.Option(None, "--max-tokens"),
     ) -> None:
-        """Is B better than A? Loss difference with a block-bootstrap interval and a paired t-test.
-
-        Both checkpoints score the same test tokens (they must share the
-        tokenizer). Per-token losses of neighbouring tokens are correlated, so
-        the interval resamples contiguous chunks of tokens, not single tokens.
-        """
         from rich.console import Console
 
-        from llmmath.evaluate import compare_models
+        from llmmath.evaluate import compare_models, compare_runs
 
+        runs_a, runs_b = _run_list(a), _run_list(b)
+        con = Console()
         try:
-            c = compare_models(a, b, split=split, chunk=chunk, confidence=confidence,
-                               n_resamples=resamples, rng=seed, stride=stride,
-                               max_tokens=max_tokens)
+            if len(runs_a) == 1 and len(runs_b) == 1:
+                c = compare_models(runs_a[0], runs_b[0], split=split, chunk=chunk,
+                                   confidence=confidence, n_resamples=resamples, rng=seed,
+                                   stride=stride, max_tokens=max_tokens)
+            else:
+                r = compare_runs(runs_a, runs_b, split=split, confidence=confidence,
+                                 stride=stride, max_tokens=max_tokens)
+                if r.text_warning:
+                    _warn(r.text_warning)
+                if r.warning:
+                    _warn(r.warning)
+                _print_runs(con, r)
+                return
         except _errors() as exc:
             raise _fail(exc) from None
         if c.text_warning:
             _warn(c.text_warning)
-        con = Console()
         con.print(f"A {c.path_a}: {c.loss_a:.4f} nats/token\nB {c.path_b}: {c.loss_b:.4f} "
                   f"nats/token\n{c.n_tokens:,} targets in {c.n_chunks} chunks of {c.chunk}",
                   highlight=False)
@@ -432,26 +550,33 @@ def register(app: typer.Typer) -> None:
                       + (f"= {c.ttest.pvalue:.3g}" if c.ttest.pvalue > 0 else "< 1e-300"),
                       highlight=False)
         con.print(f"[bold]{c.verdict}[/]")
+        con.print(f"note: {c.note}", highlight=False)
 
     @app.command("attention", help=ATTENTION_HELP)
     def attention(
         checkpoint: Path = typer.Argument(..., help="checkpoint file or its out_dir"),
         prompt: str = typer.Option("To be, or not to be, that is the question:", "--prompt"),
-        out: Path = typer.Option(Path("attention.png"), "--out", "-o", help="PNG to write"),
+        out: Path = typer.Option(Path("attention.png"), "--out", "-o",
+                                 help="PNG to write (a directory: attention.png in it)"),
     ) -> None:
         from rich.console import Console
         from rich.markup import escape
         from rich.table import Table
 
         from llmmath.inspect_attention import inspect_prompt, plot_attention
+        from llmmath.train import load_model
 
+        if out.is_dir():            # -o DIR: the default name inside it
+            out = out / "attention.png"
         try:
-            ins = inspect_prompt(checkpoint, prompt)
+            m = load_model(checkpoint)
+            _encode_prompt(m.tokenizer, prompt, "attention")
+            ins = inspect_prompt(m, prompt)
             png = plot_attention(ins, out, title=f"{Path(checkpoint).name}: {prompt[:60]!r}")
         except _errors() as exc:
             raise _fail(exc) from None
         labels = list(ins.tokens)
-        table = Table(title=f"{len(ins.tokens)} tokens; NumPy replica matches the model to "
+        table = Table(title=f"{len(ins.tokens)} tokens; a float64 copy agrees with the model to "
                             f"{ins.max_logit_error:.1e}",
                       caption="pi: stationary distribution (e_0 under a causal mask, see "
                               "--help); gap = 1 - |lambda_2| = 1 - max over i >= 1 of A_ii")

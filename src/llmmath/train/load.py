@@ -71,6 +71,10 @@ def load_model(path: str | os.PathLike[str] | LoadedModel) -> LoadedModel:
         raise CheckpointError(f"load_checkpoint: '{ck.path}' has an unusable model "
                               f"configuration for arch {config.arch!r} ({exc}).") from None
     model = build_model(model_cfg, dtype=np.dtype(config.dtype), rng=0)
-    model.load_state_dict(model_weights(ck))
+    try:
+        model.load_state_dict(model_weights(ck))
+    except ValueError as exc:      # weights of another shape than gpt_config says
+        raise CheckpointError(f"load_checkpoint: '{ck.path}': its weights do not fit its "
+                              f"gpt_config ({exc}).") from None
     model.eval()
     return LoadedModel(model, tokenizer, config, int(ck.header["step"]), ck.path, ck.header)

@@ -41,7 +41,7 @@ from llmmath.train.config import TrainConfig
 from llmmath.train.data import Tokenizer, TrainingData
 
 __all__ = ["FORMAT", "CHECKPOINT_NAME", "RunState", "save_state", "restore_state",
-           "read_checkpoint", "model_weights"]
+           "read_checkpoint", "check_header", "model_weights"]
 
 FORMAT = "llmmath-gpt-train"
 CHECKPOINT_NAME = "ckpt.npz"
@@ -96,8 +96,12 @@ def model_weights(ck: Checkpoint) -> dict[str, np.ndarray]:
 def restore_state(run: RunState, ck: Checkpoint) -> None:
     """Load weights, optimiser state, generator states and step of checkpoint ``ck`` into a
     freshly built ``run`` of the same configuration."""
-    run.model.load_state_dict(model_weights(ck))
-    run.optimizer.load_state_dict(from_tree(ck.header["optimizer"], ck.arrays))
+    try:
+        run.model.load_state_dict(model_weights(ck))
+        run.optimizer.load_state_dict(from_tree(ck.header["optimizer"], ck.arrays))
+    except (InvalidValueError, TypeError, KeyError) as exc:    # a header that lies
+        raise CheckpointError(f"train --resume: '{ck.path}' does not fit the model its "
+                              f"configuration builds ({exc}).") from None
     gens, states = run.generators(), ck.header["rng"]
     if len(gens) != len(states):
         raise InvalidValueError(f"train --resume: '{ck.path}' holds {len(states)} generator "
@@ -126,6 +130,7 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[Checkpoint, TrainConf
     if h.get("format") != FORMAT or h.get("version") != 1:
         raise CheckpointError(f"load_checkpoint: '{ck.path}' is a {h.get('format')!r} file; "
                               f"expected a {FORMAT!r} training checkpoint (version 1).")
+    check_header(ck)
     try:
         config = TrainConfig(**h["config"])
         tokenizer = tokenizer_from_dict(h["tokenizer"])
@@ -136,3 +141,50 @@ def read_checkpoint(path: str | os.PathLike[str]) -> tuple[Checkpoint, TrainConf
         raise CheckpointError(f"load_checkpoint: '{ck.path}': the tokenizer does not match its "
                               "recorded fingerprint.")
     return ck, config, tokenizer
+
+
+# What every header must hold, with the JSON type of each entry.
+_HEADER_TYPES = {"step": int, "elapsed": (int, float), "config": dict, "gpt_config": dict,
+                 "tokenizer": dict, "tokenizer_fingerprint": str, "data": dict,
+                 "optimizer": dict, "rng": list}
+
+
+def check_header(ck: Checkpoint) -> None:
+    """Refuse a header that passed the checksum but cannot be a run's: a missing entry, a
+    wrong type, a negative step or time, a model far larger than the weights in the file.
+
+    The checksum proves the file is the one written, not that its writer was sane (a
+    hand-edited or foreign file can be checksummed too). Every refusal is a
+    :class:`~llmmath.checkpoint.CheckpointError` naming the file and the entry.
+    """
+    import math
+
+    from llmmath.train.memory import parameter_count
+
+    h, where = ck.header, f"load_checkpoint: '{ck.path}'"
+    missing = [k for k in _HEADER_TYPES if k not in h]
+    if missing:
+        raise CheckpointError(f"{where} is not a complete training checkpoint: its header has "
+                              f"no {', '.join(missing)}.")
+    for key, typ in _HEADER_TYPES.items():
+        value = h[key]
+        if not isinstance(value, typ) or isinstance(value, bool):
+            kind = {"step": "an integer", "elapsed": "a number", "rng": "a list",
+                    "tokenizer_fingerprint": "a string"}.get(key, "a mapping")
+            raise CheckpointError(f"{where}: header entry '{key}' is {value!r:.60}, not {kind}.")
+    if h["step"] < 0 or not (math.isfinite(h["elapsed"]) and h["elapsed"] >= 0):
+        raise CheckpointError(f"{where}: header says step {h['step']} after {h['elapsed']} "
+                              "seconds; both must be >= 0.")
+    if not all(isinstance(s, dict) for s in h["rng"]):
+        raise CheckpointError(f"{where}: header entry 'rng' must be a list of generator states.")
+    g = h["gpt_config"]
+    sizes = {k: g.get(k) for k in ("n_layer", "n_embd", "vocab_size", "block_size")}
+    bad = [k for k, v in sizes.items() if not isinstance(v, int) or isinstance(v, bool) or v < 1]
+    if bad:
+        raise CheckpointError(f"{where}: gpt_config has no usable "
+                              f"{', '.join(f'{k} ({sizes[k]!r})' for k in bad)}.")
+    stored = sum(int(a.size) for k, a in ck.arrays.items() if k.startswith("model/"))
+    implied = parameter_count(**sizes)
+    if implied > 4 * stored + 10**6:   # legitimate counts of every architecture lie within 4x
+        raise CheckpointError(f"{where}: gpt_config describes a model of about {implied:,} "
+                              f"parameters, but the file holds {stored:,} weights.")
