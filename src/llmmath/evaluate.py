@@ -26,6 +26,21 @@ models), so resampling single tokens would give intervals far too narrow.
 averages each chunk, and bootstraps (BCa) the chunk means: a block bootstrap.
 The paired t-test runs on the same chunk means.
 
+**What that interval does not cover.** The block bootstrap treats the two
+trained models as fixed and the test text as the sample: it answers "do
+*these two models* differ on text like this?". It says nothing about the
+variation between training runs: a second run of A's recipe with another
+seed can differ from the first by as much as B does. "Is my second recipe
+better?" is a question about runs, and :func:`compare_runs` answers it from
+several runs of each recipe (different seeds): each run's mean loss on the
+same test targets is one observation; Welch's t-test and Welch's t interval
+(:func:`llmmath.stats.welch_t_test`, :func:`llmmath.stats.mean_difference_ci`)
+compare the two groups without assuming equal spreads. With two runs a group
+has one degree of freedom for its variance, so the interval is wide; with
+three or more it starts to mean something. A bootstrap of so few runs would
+be worse, not better: three runs have only ten distinct resamples, and its
+intervals come out too narrow.
+
 References
 ----------
 .. [1] C. E. Shannon, "Prediction and entropy of printed English", Bell
@@ -34,6 +49,11 @@ References
    models" (non-overlapping blocks against a sliding window).
 .. [3] H. R. Künsch, "The jackknife and the bootstrap for general stationary
    observations", Annals of Statistics 17 (1989) (the block bootstrap).
+.. [4] J. Dodge et al., "Fine-Tuning Pretrained Language Models: Weight
+   Initializations, Data Orders, and Early Stopping", arXiv:2002.06305 (2020)
+   (how much runs differ by seed alone).
+.. [5] B. L. Welch, "The generalization of 'Student's' problem when several
+   different population variances are involved", Biometrika 34 (1947).
 """
 
 from __future__ import annotations
@@ -50,13 +70,16 @@ from llmmath.autograd import functional as F
 from llmmath.autograd import no_grad
 from llmmath.errors import InvalidValueError
 from llmmath.ngram import NGramLM
-from llmmath.stats import bootstrap_ci, paired_t_test
+from llmmath.stats import bootstrap_ci, mean_difference_ci, paired_t_test, welch_t_test
 from llmmath.train import LoadedModel, TrainingData, apply_overrides, load_model, prepare_data
 
 __all__ = [
     "token_nll", "ngram_nll", "EvalRow", "Evaluation", "evaluate_model", "Comparison",
-    "compare_models", "evaluation_tokens", "text_mismatch",
+    "compare_models", "RunComparison", "compare_runs", "evaluation_tokens", "text_mismatch",
 ]
+
+#: Runs per group below which compare_runs warns that the spread between runs is barely known.
+FEW_RUNS = 3
 
 LN2 = math.log(2.0)
 
@@ -276,10 +299,20 @@ class Comparison:
     def verdict(self) -> str:
         lvl = f"{self.ci.confidence:.0%}"
         if self.ci.high < 0:
-            return f"B is better: lower loss, the {lvl} interval lies below 0."
+            return (f"B is better on this text: lower loss, the {lvl} interval lies below 0 "
+                    "(these two trained models; not their recipes, see the note).")
         if self.ci.low > 0:
-            return f"A is better: B's loss is higher, the {lvl} interval lies above 0."
+            return (f"A is better on this text: B's loss is higher, the {lvl} interval lies "
+                    "above 0 (these two trained models; not their recipes, see the note).")
         return f"No clear difference: the {lvl} interval contains 0."
+
+    @property
+    def note(self) -> str:
+        """What the interval covers, and how to ask about recipes instead of two models."""
+        return ("The interval covers the sampling of test tokens only, not the variation "
+                "between training runs: another seed of A's recipe can differ from A by as "
+                "much. To ask whether B's recipe is better, train several seeds of each and "
+                "compare the groups: llmmath compare A1,A2,A3 B1,B2,B3")
 
 
 def compare_models(a: Any, b: Any, split: str = "test", chunk: int = 1024,
@@ -327,3 +360,131 @@ def compare_models(a: Any, b: Any, split: str = "test", chunk: int = 1024,
                       float((cb - ca).mean()), ci, ttest, used, n_chunks, chunk,
                       " ".join(warnings) or None)
 
+
+
+@dataclass(frozen=True, eq=False)
+class RunComparison:
+    """Result of :func:`compare_runs`; differences are B minus A (negative: B is better)."""
+
+    paths_a: tuple[Path, ...]
+    paths_b: tuple[Path, ...]
+    losses_a: np.ndarray       # each run's mean nats/token on the targets
+    losses_b: np.ndarray
+    difference: float          # mean(losses_b) - mean(losses_a)
+    ci: Any                    # Welch t interval of the difference (ConfidenceInterval), or None
+    ttest: Any                 # Welch's t-test of B against A (TTestResult), or None
+    n_tokens: int
+    text_warning: str | None = None   # set when a run was trained on another text
+
+    @property
+    def n_a(self) -> int:
+        return len(self.losses_a)
+
+    @property
+    def n_b(self) -> int:
+        return len(self.losses_b)
+
+    @property
+    def warning(self) -> str | None:
+        """Set when a group has fewer than :data:`FEW_RUNS` runs."""
+        n = min(self.n_a, self.n_b)
+        if n >= FEW_RUNS:
+            return None
+        return (f"only {n} run{'s' if n > 1 else ''} in the smaller group: the spread between "
+                "runs rests on a single degree of freedom, so the interval is wide and the "
+                f"test weak. Train {FEW_RUNS} or more seeds of each recipe (5 or more for a "
+                "small difference).")
+
+    @property
+    def verdict(self) -> str:
+        if self.ci is None:
+            return ("No interval: every run of both groups has the same loss (no spread to "
+                    "estimate).")
+        lvl = f"{self.ci.confidence:.0%}"
+        if self.ci.high < 0:
+            return f"B's recipe is better: lower loss, the {lvl} interval lies below 0."
+        if self.ci.low > 0:
+            return f"A's recipe is better: B's loss is higher, the {lvl} interval lies above 0."
+        return (f"No clear difference between the recipes: the {lvl} interval contains 0.")
+
+
+def compare_runs(a: Any, b: Any, split: str = "test", confidence: float = 0.95,
+                 stride: int | None = None, max_tokens: int | None = None,
+                 text: str | None = None) -> RunComparison:
+    """Compare two recipes from several training runs of each (for example, different seeds).
+
+    Every run scores the same targets of ``split`` (the data of A's first run); its mean
+    per-token loss is one observation of its recipe. The interval is Welch's t interval
+    for ``mean(B) - mean(A)`` over runs (:func:`llmmath.stats.mean_difference_ci`), the
+    test Welch's t-test (:func:`llmmath.stats.welch_t_test`): both cover the variation
+    between runs, which :func:`compare_models` cannot see.
+
+    Parameters
+    ----------
+    a, b : sequence of str, os.PathLike or LoadedModel
+        The runs of each recipe, at least two each; all must share one tokenizer.
+    split, stride, max_tokens, text
+        As in :func:`evaluate_model`.
+    confidence : float
+        Level of the interval, in (0, 1).
+
+    Returns
+    -------
+    RunComparison
+
+    Raises
+    ------
+    ValueError
+        Fewer than two runs in a group, or runs with different tokenizers.
+
+    Examples
+    --------
+    The reading, on three runs a side (the result of real runs is built the same way from
+    their losses; tests/test_evaluate.py trains them): B is lower by 0.04 nats on average,
+    yet runs of one recipe spread so much that the interval holds 0.
+
+    >>> from llmmath.stats import mean_difference_ci, welch_t_test
+    >>> la, lb = np.array([1.92, 1.95, 1.90]), np.array([1.88, 1.91, 1.86])
+    >>> r = RunComparison((), (), la, lb, float(lb.mean() - la.mean()),
+    ...                   mean_difference_ci(lb, la), welch_t_test(lb, la), n_tokens=1000)
+    >>> print(round(r.difference, 3), round(r.ci.low, 3), round(r.ci.high, 3))
+    -0.04 -0.097 0.017
+    >>> print(r.verdict)
+    No clear difference between the recipes: the 95% interval contains 0.
+    """
+    op = "compare"
+    groups = []
+    for name, group in (("a", a), ("b", b)):
+        runs = [group] if isinstance(group, (str, Path, LoadedModel)) else list(group)
+        if len(runs) < 2:
+            raise InvalidValueError(
+                f"{op}: group {name.upper()} has {len(runs)} run; comparing recipes needs at "
+                "least 2 runs of each (3 or more to mean much). To compare two single "
+                "models token by token, give one checkpoint on each side.")
+        groups.append(runs)
+    first = load_model(groups[0][0])
+    data, ids = evaluation_tokens(first, split, max_tokens, text)
+    losses, paths, warnings = ([], []), ([], []), {}
+    for g, runs in enumerate(groups):
+        for run in runs:
+            m = first if run is groups[0][0] else load_model(run)
+            if m.tokenizer.fingerprint != first.tokenizer.fingerprint:
+                raise InvalidValueError(
+                    f"{op}: '{m.path}' uses {m.tokenizer!r} and '{first.path}' uses "
+                    f"{first.tokenizer!r} (different fingerprints); per-token losses are "
+                    "comparable only on the same tokens.")
+            w = text_mismatch(m, data)
+            if w:
+                warnings[w] = None
+            losses[g].append(float(token_nll(m.model, ids, stride).mean()))
+            paths[g].append(m.path)
+            del m
+    la, lb = np.array(losses[0]), np.array(losses[1])
+    try:
+        ci = mean_difference_ci(lb, la, confidence=confidence)
+        ttest = welch_t_test(lb, la)
+    except InvalidValueError:      # no spread in either group: 0/0
+        ci = ttest = None
+    return RunComparison(tuple(paths[0]), tuple(paths[1]), la, lb,
+                         float(lb.mean() - la.mean()), ci, ttest, len(ids) - 1,
+                         " ".join(warnings) or None)
