@@ -44,7 +44,7 @@ from llmmath.info import entropy
 from llmmath.nn import GPT
 
 __all__ = ["attention_forward", "HeadStats", "head_statistics", "AttentionInspection",
-           "inspect_prompt", "plot_attention"]
+           "inspect_prompt", "attention_figure", "plot_attention"]
 
 
 def attention_forward(model: Any, idx: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -177,35 +177,91 @@ def inspect_prompt(model: Any, prompt: str) -> AttentionInspection:
 
 
 def _label(tok: str) -> str:
+    """A token as an axis label: whitespace made visible."""
     return {"\n": "\\n", " ": "␣", "\t": "\\t"}.get(tok, tok)
 
 
-def plot_attention(inspection: AttentionInspection, path: Any, title: str = "") -> Path:
-    """A grid of heatmaps (layers down, heads across), each titled with its spectral gap and
-    the stationary mass on position 0; written atomically as a PNG (matplotlib, Agg)."""
+#: At most this many tick labels per axis; a longer prompt labels every k-th token.
+MAX_TICK_LABELS = 48
+
+
+def _ticks(T: int) -> list[int]:
+    step = -(-T // MAX_TICK_LABELS)               # ceil(T / MAX_TICK_LABELS)
+    return list(range(0, T, step))
+
+
+def attention_figure(inspection: AttentionInspection, title: str = "") -> Any:
+    """The figure :func:`plot_attention` saves (a matplotlib Figure, not shown).
+
+    One heatmap per head, layers down and heads across, both axes labelled with the
+    prompt's tokens (query rows, key columns; every k-th token past
+    :data:`MAX_TICK_LABELS`), one colour bar for all of them (attention weight, 0 to 1).
+    The last column is each layer's spectrum: the moduli of every head's eigenvalues,
+    largest first, with the spectral gap ``1 - |lambda_2|`` marked. For a causal matrix
+    the eigenvalues are its diagonal, so ``|lambda_1| = 1`` (position 0) and the rest say
+    how much each position attends to itself.
+
+    Examples
+    --------
+    >>> A = np.array([[[[1.0, 0.0], [0.25, 0.75]]]])
+    >>> ins = AttentionInspection(["a", " "], np.array([0, 1]), A, head_statistics(A), 0.0)
+    >>> fig = attention_figure(ins)
+    >>> [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    ['a', '␣']
+    >>> [ax.get_label() for ax in fig.axes[1:]]
+    ['spectrum L0', 'colour bar']
+    """
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.colors import Normalize
+    from matplotlib.figure import Figure
 
     w = inspection.weights
     L, H, T, _ = w.shape
-    fig, axes = plt.subplots(L, H, figsize=(2.6 * H + 0.6, 2.6 * L + 0.6), squeeze=False)
     labels = [_label(t) for t in inspection.tokens]
+    ticks = _ticks(T)
+    side = max(2.6, 0.085 * len(ticks) + 0.9)     # inches per heatmap: room for the labels
+    fig = Figure(figsize=(side * (H + 1) + 0.8, side * L + 0.8), layout="constrained")
+    grid = fig.add_gridspec(L, H + 1)
+    image, scale = None, Normalize(vmin=0.0, vmax=1.0)     # one scale, one colour bar
     for s in inspection.heads:
-        ax = axes[s.layer][s.head]
-        ax.imshow(w[s.layer, s.head], cmap="viridis", vmin=0.0, vmax=1.0)
+        ax = fig.add_subplot(grid[s.layer, s.head])
+        ax.set_label(f"L{s.layer} H{s.head}")
+        image = ax.imshow(w[s.layer, s.head], cmap="viridis", norm=scale)
         ax.set_title(f"L{s.layer} H{s.head}  gap {s.spectral_gap:.2f}\n"
                      f"π₀ {s.stationary[0]:.2f}  H̄ {s.mean_entropy:.2f} nats", fontsize=8)
-        ticks = range(T) if T <= 24 else []
-        ax.set_xticks(list(ticks))
-        ax.set_yticks(list(ticks))
-        if T <= 24:
-            ax.set_xticklabels([labels[i] for i in ticks], fontsize=6)
-            ax.set_yticklabels([labels[i] for i in ticks], fontsize=6)
+        ax.set_xticks(ticks, [labels[i] for i in ticks], fontsize=6, rotation=90)
+        ax.set_yticks(ticks, [labels[i] for i in ticks], fontsize=6)
+        if s.layer == L - 1:
+            ax.set_xlabel("key (attended to)", fontsize=7)
+        if s.head == 0:
+            ax.set_ylabel("query", fontsize=7)
+    for layer in range(L):
+        ax = fig.add_subplot(grid[layer, H])
+        ax.set_label(f"spectrum L{layer}")
+        for head in range(H):
+            mod = np.sort(np.abs(np.linalg.eigvals(w[layer, head])))[::-1]      # (T,)
+            gap = next(s.spectral_gap for s in inspection.heads
+                       if (s.layer, s.head) == (layer, head))
+            ax.plot(np.arange(1, T + 1), mod, "o-", ms=3, lw=1,
+                    label=f"H{head}  gap {gap:.2f}")
+        ax.set_ylim(-0.03, 1.05)
+        ax.set_xlabel("i (largest first)", fontsize=7)
+        ax.set_ylabel("|λ_i|", fontsize=7)
+        ax.set_title(f"L{layer} spectra", fontsize=8)
+        ax.tick_params(labelsize=6)
+        ax.legend(fontsize=6)
+    bar = fig.colorbar(image, ax=fig.axes[:L * H], shrink=0.8, location="left")
+    bar.ax.set_label("colour bar")
+    bar.set_label("attention weight", fontsize=7)
     fig.suptitle(title or "attention weights (row: query, column: key)", fontsize=10)
-    fig.tight_layout()
+    return fig
+
+
+def plot_attention(inspection: AttentionInspection, path: Any, title: str = "") -> Path:
+    """Save :func:`attention_figure` as a PNG, atomically (matplotlib, Agg)."""
+    fig = attention_figure(inspection, title)
     path = Path(path)
     atomic_write_bytes(path, lambda f: fig.savefig(f, format="png", dpi=110))
-    plt.close(fig)
     return path

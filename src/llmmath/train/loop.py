@@ -240,7 +240,8 @@ def run(trainer: Trainer, *, reporter: Reporter | None = None, plot: bool = True
         stop_signal = signal.Signals(stop).name if interrupted else None
         if interrupted:
             log.write({"kind": "interrupt", "step": trainer.step, "signal": stop_signal})
-        png = plot_loss_curve(read_metrics(log.path), out / PLOT_NAME) if plot else None
+        png = (plot_loss_curve(read_metrics(log.path), out / PLOT_NAME,
+                               vocab_size=trainer.data.vocab_size) if plot else None)
     return TrainResult(trainer, ckpt, log.path, png, losses, evals, interrupted,
                        time.perf_counter() - t_start, start, stop_signal, rundir.archived,
                        rundir.removed)
