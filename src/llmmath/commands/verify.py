@@ -70,13 +70,98 @@ def _record(e) -> dict[str, Any]:
     }
 
 
-def _source_of(fn) -> str:
+def _lambda_node(fn):
+    """The ``ast.Lambda`` that compiled to ``fn`` (found in its file by its bytecode), or None."""
+    import ast
+
+    try:
+        tree = ast.parse(inspect.getsource(inspect.getmodule(fn)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    # where the lambda's instructions start in the file (line, column): its body's start
+    starts = {(p[0], p[2]) for p in fn.__code__.co_positions() if p[0] is not None}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Lambda) and node.lineno == fn.__code__.co_firstlineno \
+                and (node.body.lineno, node.body.col_offset) in starts:
+            return node
+    return None
+
+
+def _value_code(value: Any) -> str:
+    """A value as it would be written in Python (arrays as np.array(...), shortened if long)."""
+    import numpy as np
+
+    if isinstance(value, np.ndarray):
+        with np.printoptions(precision=6, suppress=True, threshold=40, linewidth=88):
+            return "np." + repr(value).replace("\n", "\n   ")     # rows under the first
+    if inspect.isfunction(value) and value.__name__ == "<lambda>":
+        node = _lambda_node(value)
+        if node is not None:
+            import ast
+
+            return ast.unparse(node)
+    if callable(value) and hasattr(value, "__name__"):
+        return value.__name__
+    text = repr(value)
+    return text if len(text) <= 400 else text[:400] + " ..."
+
+
+def _is_ledger_function(value: Any) -> bool:
+    """A named function of the ledger (a lambda is written out where it is used)."""
+    return (inspect.isfunction(value) and value.__name__ != "<lambda>"
+            and (value.__module__ or "").startswith("llmmath.ledger"))
+
+
+def _readable(fn, name: str) -> tuple[str, list]:
+    """``fn`` as a def named ``name`` (a lambda's expression returned), preceded by the values
+    it closes over; and the ledger functions it calls, whose source is shown after it."""
+    import textwrap
+
+    node = _lambda_node(fn) if fn.__name__ == "<lambda>" else None
+    if node is not None:
+        import ast
+
+        args = ast.unparse(node.args)
+        body = f"def {name}({args}):\n    return {ast.unparse(node.body)}"
+    else:
+        try:
+            body = textwrap.dedent(inspect.getsource(fn)).rstrip()
+        except (OSError, TypeError):
+            return repr(fn), []
+    try:
+        free = inspect.getclosurevars(fn)
+    except (TypeError, ValueError):
+        return body, []
+    constants = {k: v for k, v in free.globals.items()
+                 if not (inspect.ismodule(v) or callable(v))}     # data such as LOGITS, Q
+    values = [f"{k} = {_value_code(v)}" for k, v in (*free.nonlocals.items(),
+                                                     *constants.items())]
+    helpers = [v for v in (*free.nonlocals.values(), *free.globals.values())
+               if _is_ledger_function(v) and v is not fn]
+    head = "# the values it uses\n" + "\n".join(values) + "\n\n" if values else ""
+    return head + body, helpers
+
+
+def _source_of(fn, name: str = "computation") -> str:
+    """Readable code for a claim's computation: the function (a lambda becomes a def), the
+    values it closes over, and the source of the ledger functions it calls (two levels)."""
     if fn is None:
         return "(none)"
-    try:
-        return inspect.getsource(fn).rstrip()
-    except (OSError, TypeError):
-        return repr(fn)
+    text, pending = _readable(fn, name)
+    seen, parts = {fn}, [text]
+    for _ in range(2):
+        nxt = []
+        for h in pending:
+            if h in seen:
+                continue
+            seen.add(h)
+            code, more = _readable(h, h.__name__)
+            parts.append(code)
+            nxt.extend(more)
+        pending = nxt
+    if len(parts) > 1:
+        parts.insert(1, "# ... which calls:")
+    return "\n\n".join(parts)
 
 
 def _format_value(value: Any) -> str:
@@ -111,9 +196,9 @@ def _show(console, e) -> None:
     console.print(Panel("\n".join(lines), title="claim", expand=False))
     if not c.checkable:
         return
-    console.print(Syntax(_source_of(c.ours), "python", word_wrap=True), "\n")
+    console.print(Syntax(_source_of(c.ours, "ours"), "python", word_wrap=True), "\n")
     console.print(Panel(escape(_format_value(e.ours)), title="ours (llmmath)", expand=False))
-    console.print(Syntax(_source_of(c.reference), "python", word_wrap=True), "\n")
+    console.print(Syntax(_source_of(c.reference, "reference"), "python", word_wrap=True), "\n")
     console.print(Panel(escape(_format_value(e.reference)), title="reference", expand=False))
     for p in e.problems:
         console.print(f"[red]problem:[/red] {escape(p)}")
