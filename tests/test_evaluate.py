@@ -305,3 +305,29 @@ def test_ngram_nll_refuses_what_token_nll_refuses() -> None:
         ngram_nll([0, 1, 0], [1], order=2)
     with pytest.raises(InvalidValueError, match="ngram_nll: argument 'train_ids'"):
         ngram_nll([], [0, 1], order=2)
+
+
+@pytest.mark.lesson_evaluation
+def test_compare_runs_is_welch_over_the_runs_mean_losses(runs):
+    from llmmath.evaluate import compare_runs, evaluation_tokens
+
+    group_a, group_b = [runs["a"], runs["b"]], [runs["b"], runs["a"], runs["b"]]
+    r = compare_runs(group_a, group_b, max_tokens=300)
+    _, ids = evaluation_tokens(load_model(runs["a"]), "test", 300)
+    # each run's loss from the brute-force-checked token_nll, then SciPy's Welch on them
+    loss = {k: float(token_nll(load_model(runs[k]).model, ids).mean()) for k in ("a", "b")}
+    la, lb = np.array([loss["a"], loss["b"]]), np.array([loss["b"], loss["a"], loss["b"]])
+    np.testing.assert_allclose(r.losses_a, la, rtol=1e-12)
+    np.testing.assert_allclose(r.losses_b, lb, rtol=1e-12)
+    assert (r.n_a, r.n_b, r.n_tokens) == (2, 3, 300)
+    ref = sps.ttest_ind(lb, la, equal_var=False)
+    assert r.ttest.statistic == pytest.approx(ref.statistic, rel=1e-9)
+    assert r.ttest.pvalue == pytest.approx(ref.pvalue, rel=1e-6)
+    ci = ref.confidence_interval(0.95)
+    assert (r.ci.low, r.ci.high) == (pytest.approx(ci.low, rel=1e-9), pytest.approx(ci.high,
+                                                                                 rel=1e-9))
+    assert r.warning is not None and "only 2 runs" in r.warning
+    with pytest.raises(InvalidValueError, match="group B has 1 run"):
+        compare_runs(group_a, [runs["b"]], max_tokens=100)
+    with pytest.raises(InvalidValueError, match="different fingerprints"):
+        compare_runs(group_a, [runs["b"], runs["bpe"]], max_tokens=100)
