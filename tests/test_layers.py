@@ -29,7 +29,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("linalg", "info", "calculus", "prob", "attention", "stats", "ngram"),
     ("autograd", "tokenizers", "checkpoint", "data"),
     ("nn", "optim", "generate"),
-    ("landscape", "train", "generate", "evaluate", "inspect_attention", "compress", "scaling"),
+    ("landscape", "train", "evaluate", "inspect_attention", "compress", "scaling"),
     ("ledger", "exercises"),
     ("lessons", "source_view"),
     ("server", "commands", "cli"),
