@@ -1,16 +1,26 @@
 """The backward pass: a topological order of the graph, then the chain rule.
 
-Every non-leaf tensor stores ``_prev`` (the tensors it was computed from) and
-``_backward``, a function that takes the gradient of the loss with respect to
-the tensor and returns one gradient per parent (``None`` where a parent needs
-none). Backward functions never capture their own output tensor, so the graph
-has no reference cycles: once the last reference to the loss goes, Python
-frees the whole graph at once, without waiting for the garbage collector.
+Every tensor made by a recorded operation points to a :class:`Node`: the
+nodes of its inputs (``prev``), and ``backward``, a function that takes the
+gradient of the loss with respect to the tensor and returns one gradient per
+input (``None`` where an input needs none). The graph is made of nodes, not
+of tensors: a node keeps the shape and dtype of its tensor but not its
+values, so an intermediate result that no backward function needs (the
+output of a residual branch, logits once the softmax is kept) is freed as
+soon as the model's code drops it, as in PyTorch. What a backward function
+needs, it keeps itself (its closure holds the arrays, never the input
+tensors). A leaf that wants a gradient appears as a :class:`Node` with no
+``backward`` that holds the tensor, so that the gradient can be added into
+its ``.grad``. Backward functions never capture their own output, so the
+graph has no reference cycles: once the last reference to the loss goes,
+Python frees the whole graph at once, without waiting for the garbage
+collector.
 
 The engine walks the graph in reverse topological order (an explicit stack,
-so a chain of 100 000 operations needs no recursion) and adds each parent's
+so a chain of 100 000 operations needs no recursion) and adds each input's
 share into a running total. Gradients of intermediate tensors are dropped as
-soon as their backward function has run; leaves accumulate into ``.grad``.
+soon as their backward function has run, and so is the function with what it
+kept (unless ``retain_graph``); leaves accumulate into ``.grad``.
 
 Ownership rule (what makes in-place accumulation safe): a backward function
 may return the incoming gradient itself, or a view of it, or a brand-new
@@ -29,7 +39,7 @@ import numpy as np
 from llmmath.autograd._mode import STATE
 from llmmath.errors import InvalidValueError
 
-__all__ = ["BackwardError", "AnomalyError", "run_backward", "unbroadcast", "FREED"]
+__all__ = ["BackwardError", "AnomalyError", "Node", "run_backward", "unbroadcast", "FREED"]
 
 
 class BackwardError(InvalidValueError, RuntimeError):
@@ -48,8 +58,36 @@ def _freed(g: np.ndarray) -> tuple[None, ...]:  # pragma: no cover - never calle
     raise AssertionError("the engine checks for FREED before calling _backward")
 
 
-#: Placed in ``_backward`` of a tensor whose graph was freed by ``backward()``.
+#: Placed in ``Node.backward`` once ``backward()`` has freed the graph through the node.
 FREED = _freed
+
+
+class Node:
+    """One place in the graph: a recorded operation, or a leaf that wants a gradient.
+
+    ``prev`` holds one entry per input of the operation (a Node, or ``None``
+    for an input that needs no gradient), in the order ``backward`` returns
+    gradients. A leaf's node has no ``backward`` and holds its tensor in
+    ``tensor``; an operation's node holds its tensor (weakly) only when
+    ``retain_grad()`` asked for the gradient. ``g`` is the running total of
+    dL/d(tensor) during a backward pass.
+    """
+
+    __slots__ = ("prev", "backward", "op", "shape", "dtype", "tensor", "g", "g_owned", "trace")
+
+    def __init__(self, prev: tuple[Any, ...], backward: Any, op: str, shape: tuple[int, ...],
+                 dtype: np.dtype, tensor: Any = None, trace: Any = None) -> None:
+        self.prev, self.backward, self.op = prev, backward, op
+        self.shape, self.dtype, self.tensor, self.trace = shape, dtype, tensor, trace
+        self.g: np.ndarray | None = None
+        self.g_owned = False
+
+    def target(self) -> Any:
+        """The tensor whose ``.grad`` receives this node's gradient, if any (leaf or retained)."""
+        t = self.tensor
+        if t is None or self.backward is None:
+            return t
+        return t()                                   # retain_grad: a weak reference
 
 
 def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -68,11 +106,11 @@ def unbroadcast(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     return g.sum(axis=axes).reshape(shape)
 
 
-def _topological_order(root: Any) -> list[Any]:
-    """Tensors that need a gradient, each after all of its parents (iterative DFS)."""
-    order: list[Any] = []
+def _topological_order(root: Node) -> list[Node]:
+    """Nodes, each after all of its inputs' nodes (iterative depth-first search)."""
+    order: list[Node] = []
     visited: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
         node, children_done = stack.pop()
         if children_done:
@@ -82,55 +120,58 @@ def _topological_order(root: Any) -> list[Any]:
             continue
         visited.add(id(node))
         stack.append((node, True))
-        for parent in node._prev:
-            if parent.requires_grad and id(parent) not in visited:
+        for parent in node.prev:
+            if parent is not None and id(parent) not in visited:
                 stack.append((parent, False))
     return order
 
 
-def _describe_node(node: Any) -> str:
+def _describe_node(node: Node) -> str:
     where = ""
-    if node._trace:
-        frame = node._trace[-1]
+    if node.trace:
+        frame = node.trace[-1]
         where = f"\nThe operation was created at {frame.filename}:{frame.lineno}: {frame.line}"
     return where
 
 
-def _check_finite(node: Any, grads: tuple[Any, ...]) -> None:
+def _check_finite(node: Node, grads: tuple[Any, ...]) -> None:
     for i, pg in enumerate(grads):
         if pg is None or np.all(np.isfinite(pg)):
             continue
         kind = "NaN" if np.isnan(pg).any() else "inf"
+        shape = f" (shape {np.shape(pg)})"
         raise AnomalyError(
-            f"backward of '{node._op}' returned {kind} in the gradient for its input {i} "
-            f"(shape {node._prev[i].shape}); the output's shape is {node.data.shape}."
+            f"backward of '{node.op}' returned {kind} in the gradient for its input {i}"
+            f"{shape}; the output's shape is {node.shape}."
             + _describe_node(node)
         )
 
 
-def run_backward(root: Any, gradient: np.ndarray, retain_graph: bool) -> None:
+def run_backward(root: Node, gradient: np.ndarray, retain_graph: bool) -> None:
     """Propagate ``gradient`` (dL/d root) to every leaf that requires a gradient."""
     order = _topological_order(root)
-    root._g, root._g_owned = gradient, False
+    root.g, root.g_owned = gradient, False
     anomaly = STATE.anomaly
     try:
         for node in reversed(order):
-            g = node._g
-            node._g = None
+            g = node.g
+            node.g = None
             if g is None:
                 continue
-            backward = node._backward
+            backward = node.backward
             if backward is FREED:
                 raise BackwardError(
-                    f"backward: the graph through '{node._op}' (output shape {node.data.shape}) "
+                    f"backward: the graph through '{node.op}' (output shape {node.shape}) "
                     "was already freed by an earlier backward(). Pass retain_graph=True to "
                     "the first backward() to go backward through the same graph twice."
                 )
-            if backward is None or node._retain_grad:  # a leaf, or asked to keep .grad
-                if node.grad is None:
-                    node.grad = g if backward is None and node._g_owned else g.copy()
-                else:
-                    node.grad += g
+            if node.tensor is not None:                  # a leaf, or asked to keep .grad
+                t = node.target()
+                if t is not None:
+                    if t.grad is None:
+                        t.grad = g if backward is None and node.g_owned else g.copy()
+                    else:
+                        t.grad += g
                 if backward is None:
                     continue
             if anomaly:
@@ -139,36 +180,37 @@ def run_backward(root: Any, gradient: np.ndarray, retain_graph: bool) -> None:
                 _check_finite(node, grads)
             else:
                 grads = backward(g)
-            for parent, pg in zip(node._prev, grads, strict=True):
-                if pg is None or not parent.requires_grad:
+            for parent, pg in zip(node.prev, grads, strict=True):
+                if pg is None or parent is None:
                     continue
                 if type(pg) is not np.ndarray:  # NumPy gives scalars for 0-d arithmetic
                     pg = np.asarray(pg)
-                if pg.dtype != parent.data.dtype:
-                    pg = pg.astype(parent.data.dtype)
-                if pg.shape != parent.data.shape:  # an engine bug, never user error
+                if pg.dtype != parent.dtype:
+                    pg = pg.astype(parent.dtype)
+                if pg.shape != parent.shape:  # an engine bug, never user error
                     raise AssertionError(
-                        f"backward of '{node._op}' gave a gradient of shape {pg.shape} "
-                        f"for an input of shape {parent.data.shape}"
+                        f"backward of '{node.op}' gave a gradient of shape {pg.shape} "
+                        f"for an input of shape {parent.shape}"
                     )
-                if parent._g is None:
-                    parent._g = pg
-                    parent._g_owned = pg.base is None and pg is not g
-                elif parent._g_owned:
-                    parent._g += pg
+                if parent.g is None:
+                    parent.g = pg
+                    parent.g_owned = pg.base is None and pg is not g
+                elif parent.g_owned:
+                    parent.g += pg
                 elif pg.base is None and pg is not g:  # the new share is brand new: add into it
-                    pg += parent._g
-                    parent._g = pg
-                    parent._g_owned = True
+                    pg += parent.g
+                    parent.g = pg
+                    parent.g_owned = True
                 else:
-                    parent._g = parent._g + pg
-                    parent._g_owned = True
+                    parent.g = parent.g + pg
+                    parent.g_owned = True
+            del grads, g
             if not retain_graph:
-                node._backward = FREED
-                node._prev = ()
+                node.backward = FREED                     # frees what the function kept
+                node.prev = ()
     finally:
         for node in order:
-            node._g = None
+            node.g = None
 
 
 def creation_trace() -> list[traceback.FrameSummary]:

@@ -27,13 +27,14 @@ from __future__ import annotations
 
 import math
 import numbers
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from llmmath._validation import as_float_array, check_axis, check_bool, check_choice, describe
-from llmmath.autograd._engine import BackwardError, creation_trace, run_backward, unbroadcast
+from llmmath.autograd._engine import BackwardError, Node, creation_trace, run_backward, unbroadcast
 from llmmath.autograd._mode import STATE
 from llmmath.calculus import gelu as gelu_exact
 from llmmath.calculus import gelu_grad as gelu_exact_grad
@@ -78,10 +79,7 @@ class Tensor:
      [6. 8.]]
     """
 
-    __slots__ = (
-        "data", "grad", "requires_grad", "_prev", "_backward", "_op",
-        "_g", "_g_owned", "_retain_grad", "_trace", "__weakref__",
-    )
+    __slots__ = ("data", "grad", "requires_grad", "_node", "__weakref__")
     __array_ufunc__ = None  # numpy_array * tensor calls Tensor.__rmul__
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None) -> None:
@@ -97,13 +95,7 @@ class Tensor:
         self.data: np.ndarray = arr
         self.grad: np.ndarray | None = None
         self.requires_grad: bool = check_bool(requires_grad, "requires_grad", "Tensor")
-        self._prev: tuple[Tensor, ...] = ()
-        self._backward: Backward | None = None
-        self._op = ""
-        self._g: np.ndarray | None = None
-        self._g_owned = False
-        self._retain_grad = False
-        self._trace = None
+        self._node: Node | None = None              # set by from_op when the graph records
 
     @staticmethod
     def from_op(data: np.ndarray, parents: tuple[Tensor, ...], backward: Backward,
@@ -122,7 +114,9 @@ class Tensor:
         backward : callable
             ``backward(g)`` takes dL/d(out) and returns one array (or ``None``)
             per parent: dL/d(parent). It must not modify ``g``, and must not
-            hold a reference to the output tensor.
+            hold a reference to the output tensor. It should keep the arrays it
+            needs rather than the parent tensors, so that the graph does not
+            keep alive the values of tensors whose backward needs none.
         op : str
             A name for error messages, ``repr`` and drawings.
 
@@ -133,21 +127,22 @@ class Tensor:
         out = object.__new__(Tensor)
         out.data = data if type(data) is np.ndarray else np.asarray(data)
         out.grad = None
-        out._g = None
-        out._g_owned = False
-        out._retain_grad = False
-        out._op = op
         if STATE.grad_enabled and any(p.requires_grad for p in parents):
             out.requires_grad = True
-            out._prev = parents
-            out._backward = backward
-            out._trace = creation_trace() if STATE.anomaly else None
+            prev = tuple(p._graph_node() if p.requires_grad else None for p in parents)
+            out._node = Node(prev, backward, op, out.data.shape, out.data.dtype,
+                             trace=creation_trace() if STATE.anomaly else None)
         else:
             out.requires_grad = False
-            out._prev = ()
-            out._backward = None
-            out._trace = None
+            out._node = None
         return out
+
+    def _graph_node(self) -> Node:
+        """This tensor's place in a graph: its operation's node, or a new node for a leaf."""
+        node = self._node
+        if node is None:
+            node = Node((), None, "leaf", self.data.shape, self.data.dtype, tensor=self)
+        return node
 
     # ----------------------------------------------------------------- basics
     @property
@@ -165,7 +160,7 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         """True for tensors made by the user (not by an operation that records a graph)."""
-        return self._backward is None
+        return self._node is None
 
     def __len__(self) -> int:
         if self.data.ndim == 0:
@@ -179,7 +174,7 @@ class Tensor:
 
     def __repr__(self) -> str:
         body = np.array2string(self.data, separator=", ", prefix="Tensor(")
-        extra = f", op='{self._op}'" if self._backward is not None else (
+        extra = f", op='{self._node.op}'" if self._node is not None else (
             ", requires_grad=True" if self.requires_grad else "")
         return f"Tensor({body}{extra})"
 
@@ -205,8 +200,8 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` of this intermediate tensor after ``backward()``."""
-        if self._backward is not None:
-            self._retain_grad = True
+        if self._node is not None:
+            self._node.tensor = weakref.ref(self)   # weak: the graph never keeps a tensor alive
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the accumulated gradient (``None``, or zeros in place)."""
@@ -267,46 +262,53 @@ class Tensor:
                     f"backward: argument 'gradient' must have the output's shape {self.shape}; "
                     f"got shape {seed.shape}."
                 )
-        run_backward(self, seed, check_bool(retain_graph, "retain_graph", "backward"))
+        run_backward(self._graph_node(), seed, check_bool(retain_graph, "retain_graph", "backward"))
 
     # ---------------------------------------------------- binary arithmetic
     def __add__(self, other: Any) -> Tensor:
         a, b = self, as_tensor(other, like=self)
         data = _broadcasting(np.add, a, b, "add")
+        (sa, need_a), (sb, need_b) = _shape_and_need(a), _shape_and_need(b)
 
         def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-            return (unbroadcast(g, a.shape) if a.requires_grad else None,
-                    unbroadcast(g, b.shape) if b.requires_grad else None)
+            return (unbroadcast(g, sa) if need_a else None,
+                    unbroadcast(g, sb) if need_b else None)
 
         return Tensor.from_op(data, (a, b), backward, "add")
 
     def __sub__(self, other: Any) -> Tensor:
         a, b = self, as_tensor(other, like=self)
         data = _broadcasting(np.subtract, a, b, "sub")
+        (sa, need_a), (sb, need_b) = _shape_and_need(a), _shape_and_need(b)
 
         def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-            return (unbroadcast(g, a.shape) if a.requires_grad else None,
-                    unbroadcast(-g, b.shape) if b.requires_grad else None)
+            return (unbroadcast(g, sa) if need_a else None,
+                    unbroadcast(-g, sb) if need_b else None)
 
         return Tensor.from_op(data, (a, b), backward, "sub")
 
     def __mul__(self, other: Any) -> Tensor:
         a, b = self, as_tensor(other, like=self)
         data = _broadcasting(np.multiply, a, b, "mul")
+        (sa, need_a), (sb, need_b) = _shape_and_need(a), _shape_and_need(b)
+        A = a.data if need_b else None                  # keep only what backward reads
+        B = b.data if need_a else None
 
         def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:  # d(ab) = b da + a db
-            return (unbroadcast(g * b.data, a.shape) if a.requires_grad else None,
-                    unbroadcast(g * a.data, b.shape) if b.requires_grad else None)
+            return (unbroadcast(g * B, sa) if need_a else None,
+                    unbroadcast(g * A, sb) if need_b else None)
 
         return Tensor.from_op(data, (a, b), backward, "mul")
 
     def __truediv__(self, other: Any) -> Tensor:
         a, b = self, as_tensor(other, like=self)
         data = _broadcasting(np.divide, a, b, "div")
+        (sa, need_a), (sb, need_b) = _shape_and_need(a), _shape_and_need(b)
+        B = b.data
 
         def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:  # d(a/b) = da/b - a db/b^2
-            return (unbroadcast(g / b.data, a.shape) if a.requires_grad else None,
-                    unbroadcast(-g * data / b.data, b.shape) if b.requires_grad else None)
+            return (unbroadcast(g / B, sa) if need_a else None,
+                    unbroadcast(-g * data / B, sb) if need_b else None)
 
         return Tensor.from_op(data, (a, b), backward, "div")
 
@@ -725,6 +727,12 @@ def tensor_argument(x: Any, name: str, op: str, allow_inf: Any = False) -> Tenso
     if isinstance(x, Tensor):
         return x
     return Tensor(as_float_array(x, name, op, allow_inf=allow_inf))
+
+
+def _shape_and_need(t: Tensor) -> tuple[tuple[int, ...], bool]:
+    """What a backward function keeps of an input: its shape and whether it wants a gradient
+    (not the tensor, whose values the graph then need not keep alive)."""
+    return t.data.shape, t.requires_grad
 
 
 def _broadcasting(ufunc: np.ufunc, a: Tensor, b: Tensor, op: str) -> np.ndarray:

@@ -178,21 +178,24 @@ def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None, causa
         weights = att
     y = np.matmul(weights, V)                                           # (..., Tq, dv)
 
+    (need_q, q_shape), (need_k, k_shape), (need_v, v_shape) = (
+        (a.requires_grad, a.shape) for a in (q, k, v))               # not the tensors themselves
+
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         gq = gk = gv = None
-        if v.requires_grad:
-            gv = unbroadcast(np.matmul(np.swapaxes(weights, -1, -2), g), v.shape)
-        if q.requires_grad or k.requires_grad:
+        if need_v:
+            gv = unbroadcast(np.matmul(np.swapaxes(weights, -1, -2), g), v_shape)
+        if need_q or need_k:
             dA = np.matmul(g, np.swapaxes(V, -1, -2))                   # (..., Tq, Tk)
             if keep is not None:
                 dA *= keep
             dA *= att
             dS = dA - att * sum_last(dA)                                # softmax backward
             dS *= s
-            if q.requires_grad:
-                gq = unbroadcast(np.matmul(dS, K), q.shape)
-            if k.requires_grad:
-                gk = unbroadcast(np.matmul(np.swapaxes(dS, -1, -2), Q), k.shape)
+            if need_q:
+                gq = unbroadcast(np.matmul(dS, K), q_shape)
+            if need_k:
+                gk = unbroadcast(np.matmul(np.swapaxes(dS, -1, -2), Q), k_shape)
         return gq, gk, gv
 
     out = Tensor.from_op(y, (q, k, v), backward, op)

@@ -105,24 +105,28 @@ def layer_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) 
     if b is not None:
         y += b.data
 
+    need_x, x_shape = x.requires_grad, x.shape
+    need_w, need_b = w is not None and w.requires_grad, b is not None and b.requires_grad
+    W = w.data if w is not None else None
+
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         G = g.reshape(-1, c)
         gw = gb = gx = None
-        if b is not None and b.requires_grad:
+        if need_b:
             gb = sum_leading(G)
-        if not (x.requires_grad or (w is not None and w.requires_grad)):
+        if not (need_x or need_w):
             return gx, gw, gb
         gxhat = G * xhat                                     # g x̂, (N, C)
-        if w is not None and w.requires_grad:
+        if need_w:
             gw = sum_leading(gxhat)
-        if x.requires_grad:
+        if need_x:
             # With d = g γ (dL/dx̂), the means over C of d and of d x̂ are the
             # matrix-vector products g @ γ and (g x̂) @ γ, so d x̂ is never formed.
-            gx = np.empty(x.shape, G.dtype)
+            gx = np.empty(x_shape, G.dtype)
             d = gx.reshape(-1, c)                            # a view: d fills gx
-            if w is not None:
-                mean_d, mean_dxhat = G @ w.data, gxhat @ w.data
-                np.multiply(G, w.data, out=d)
+            if W is not None:
+                mean_d, mean_dxhat = G @ W, gxhat @ W
+                np.multiply(G, W, out=d)
             else:
                 mean_d, mean_dxhat = sum_last(G)[:, 0], sum_last(gxhat)[:, 0]
                 np.copyto(d, G)
@@ -229,15 +233,19 @@ def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     if b is not None:
         Y += b.data
     Y = Y.reshape(x.shape[:-1] + (out_f,))
+    need_x, need_w, need_b = x.requires_grad, w.requires_grad, b is not None and b.requires_grad
+    x_shape = x.shape
+    W = w.data if need_x else None                         # backward keeps only what it reads:
+    X = X2 if need_w else None                             # dL/dx needs W, dL/dW needs x
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
         G = g.reshape(-1, out_f)                           # (N, out)
         gx = None
-        if x.requires_grad:                                # g W, written straight into x's shape
-            gx = np.empty(x.shape, np.result_type(G, w.data))
-            np.matmul(G, w.data, out=gx.reshape(-1, in_f))
-        gw = G.T @ X2 if w.requires_grad else None         # (out, in)
-        gb = sum_leading(G) if b is not None and b.requires_grad else None
+        if need_x:                                         # g W, written straight into x's shape
+            gx = np.empty(x_shape, np.result_type(G, W))
+            np.matmul(G, W, out=gx.reshape(-1, in_f))
+        gw = G.T @ X if need_w else None                   # (out, in)
+        gb = sum_leading(G) if need_b else None
         return gx, gw, gb
 
     return Tensor.from_op(Y, (x, w, b if b is not None else _ABSENT), backward, op)

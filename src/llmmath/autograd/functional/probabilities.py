@@ -234,6 +234,8 @@ def cross_entropy(logits: Any, targets: Any, ignore_index: int | None = None,
     if red == "mean":
         data = data / n
 
+    z_shape = z.shape                            # (not z: its logits need not stay alive)
+
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         w = g.reshape(-1, 1) if red == "none" else g / n if red == "mean" else g
         if valid is not None:
@@ -241,6 +243,6 @@ def cross_entropy(logits: Any, targets: Any, ignore_index: int | None = None,
         w = np.broadcast_to(w, (t.size, 1))
         grad = p * w                             # (p - y) * weight of the row
         grad[rows, t_safe] -= w[:, 0]
-        return (grad.reshape(z.shape),)
+        return (grad.reshape(z_shape),)
 
     return Tensor.from_op(np.asarray(data, dtype=z.dtype), (z,), backward, op)
