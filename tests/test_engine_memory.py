@@ -66,3 +66,20 @@ def test_retain_grad_on_a_dropped_intermediate_and_leaves_used_twice():
     c.backward()
     np.testing.assert_array_equal(b.grad, [1.0, 2.0])          # dc/db = a
     np.testing.assert_array_equal(a.grad, 3 * a.data ** 2 + 1)  # d(a^3 + a)/da
+
+
+def test_gelu_recovers_h_from_its_output_even_at_zero_and_subnormal_inputs():
+    # backward keeps x and y = x h, not h: h = y / x, and 1/2 where x is (nearly) 0
+    x = np.array([0.0, -0.0, 5e-324, -1e-310, 1e-300, 1e-30, -1e-8, 0.3, -0.7518, -3.0,
+                  -9.0, -40.0, 8.0, 40.0, 1e6])
+    t = Tensor(x, requires_grad=True)
+    t.gelu().backward(np.ones_like(x))
+    tx = torch.tensor(x, requires_grad=True)
+    torch.nn.functional.gelu(tx, approximate="tanh").backward(torch.ones_like(tx))
+    np.testing.assert_allclose(t.grad, tx.grad.numpy(), rtol=1e-12, atol=1e-15)
+    x32 = np.array([0.0, 1e-45, -3e-39, 2e-38, 1e-20, 0.5, -2.0], np.float32)
+    t = Tensor(x32, requires_grad=True)
+    t.gelu().backward(np.ones_like(x32))
+    tx = torch.tensor(x32, requires_grad=True)
+    torch.nn.functional.gelu(tx, approximate="tanh").backward(torch.ones_like(tx))
+    np.testing.assert_allclose(t.grad, tx.grad.numpy(), rtol=1e-6, atol=1e-7)
