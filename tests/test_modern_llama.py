@@ -32,7 +32,7 @@ from llmmath.optim import AdamW
 from torch_llama import HFLlama, MetaLlama, precompute_freqs_cis
 from torch_llama import TransformerBlock as TorchBlock
 
-pytestmark = [pytest.mark.torch]  # MARKERS
+pytestmark = [pytest.mark.torch, pytest.mark.lesson_rope]
 
 CONFIGS = {
     "untied": LlamaConfig(block_size=12, vocab_size=29, n_layer=2, n_head=4, n_embd=16),

@@ -21,7 +21,7 @@ from llmmath.autograd import Tensor, gradcheck
 from llmmath.autograd import functional as F
 from llmmath.errors import InvalidTypeError, InvalidValueError, ShapeError
 
-# MARKERS
+pytestmark = [pytest.mark.lesson_rmsnorm_swiglu, pytest.mark.lesson_rope]
 
 TOL = 1e-10
 

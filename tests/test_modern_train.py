@@ -22,7 +22,7 @@ from llmmath.evaluate import evaluate_model
 from llmmath.nn import GPT, Llama
 from llmmath.train import Trainer, load_model, preset_config, read_metrics, train
 
-pytestmark = [pytest.mark.lesson_training_loop]
+pytestmark = [pytest.mark.lesson_training_loop, pytest.mark.lesson_tokenization]
 
 
 @pytest.fixture(scope="module")
