@@ -153,3 +153,14 @@ def test_a_trainer_builds_what_arch_names(text_file):
                                    n_embd=16))
         assert isinstance(tr.model, cls)
         assert tr.model.config is tr.gpt_config
+
+
+def test_attention_inspection_reads_a_llama_checkpoint(text_file, tmp_path):
+    from llmmath.inspect_attention import inspect_prompt
+
+    res = train(small(text_file, tmp_path / "i", max_iters=1, dtype="float32"), plot=False)
+    inspection = inspect_prompt(res.checkpoint, "to be or not")
+    w = inspection.weights                                       # (n_layer, nh, T, T)
+    assert w.shape[:2] == (2, 2)
+    np.testing.assert_allclose(w.sum(-1), 1.0, rtol=1e-9)
+    assert np.all(np.triu(w, 1) == 0)                            # causal: exact zeros

@@ -41,7 +41,7 @@ from llmmath.autograd import no_grad
 from llmmath.checkpoint import atomic_write_bytes
 from llmmath.errors import InvalidValueError, ShapeError
 from llmmath.info import entropy
-from llmmath.nn import GPT
+from llmmath.nn import build_model
 
 __all__ = ["attention_forward", "HeadStats", "head_statistics", "AttentionInspection",
            "inspect_prompt", "attention_figure", "plot_attention"]
@@ -82,10 +82,10 @@ def attention_forward(model: Any, idx: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _float64_copy(model: Any) -> Any:
-    """The same GPT with float64 parameters (the model itself if it is float64 already)."""
-    if model.lm_head.weight.dtype == np.float64:
+    """The same model (GPT or Llama) with float64 parameters (itself if float64 already)."""
+    if all(p.dtype == np.float64 for p in model.parameters()):
         return model
-    twin = GPT(model.config, dtype=np.float64, rng=0)
+    twin = build_model(model.config, dtype=np.float64, rng=0)
     twin.load_state_dict(model.state_dict())
     return twin
 
