@@ -148,6 +148,53 @@ def test_a_full_memo_starts_afresh(ngram, monkeypatch):
     assert encode(text, ngram, chunk_size=40).model_bits == pytest.approx(expected, rel=1e-9)
 
 
+def test_streams_are_coded_batch_after_batch_as_the_file_says(ngram, gpt):
+    from llmmath.compress import read_header
+
+    text = (TRAIN * 2)[:300] + "😀"
+    for model in (adaptive_ngram(ngram), gpt):
+        data = compress(text, model, chunk_size=10)              # 31 chunks
+        assert read_header(data).batch == model.max_batch
+        assert decompress(data, model) == text
+    small = NGramModel(ngram.lm, identity=ngram.identity)
+    small.max_batch = 3                                          # 11 batches
+    data = compress(text, small, chunk_size=10)
+    assert read_header(data).batch == 3
+    assert decompress(data, ngram) == text                       # the header's batch is used
+    assert adaptive_ngram(ngram).max_batch == 8 and GeometricMixture([gpt, ngram]).max_batch == 64
+
+
+class _BatchSensitive(UniformModel):
+    """Probabilities that depend on how many streams share the batch (as a GPT's floats may)."""
+
+    max_batch = 3
+
+    def probs(self, state):
+        p = np.ones((state, self.n_symbols))
+        p[:, state % self.n_symbols] += 5.0
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def test_decoding_uses_the_batches_of_the_encoder():
+    from llmmath.compress import CorruptDataError, container
+    from llmmath.compress.codec import decode_streams, split_lengths
+
+    model = _BatchSensitive("abcdefg")
+    text = "abcdefgabcdefgfedcbaggg" * 3
+    data = compress(text, model, chunk_size=5)           # 14 chunks: batches 3, 3, 3, 3, 2
+    assert decompress(data, model) == text
+    other = _BatchSensitive("abcdefg")
+    other.max_batch = 4
+    assert decompress(data, other) == text               # the file's batch size wins
+    header, chunks = container.unpack(data)
+    lengths = split_lengths(len(text), 5)
+    assert "".join(decode_streams(chunks, lengths, model, batch=3)) == text
+    try:                                                 # batched otherwise: other numbers
+        assert "".join(decode_streams(chunks, lengths, model, batch=4)) != text
+    except CorruptDataError:
+        pass
+
+
 # ------------------------------------------------------------------ geometric mixing
 def test_mixture_is_the_normalised_weighted_product(ngram):
     other = NGramModel.fit("a different text, with other letters: xyz!", order=2)

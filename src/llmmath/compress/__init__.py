@@ -115,9 +115,10 @@ def encode(text: str, model: Any = None, *, coder: str = "range", chunk_size: in
     lengths = split_lengths(len(text), chunk_size)
     ends = list(itertools.accumulate(lengths))
     texts = [text[b - m:b] for b, m in zip(ends, lengths, strict=True)]
-    coded = encode_streams(texts, model, coder, progress)
+    batch = min(model.max_batch, 255)
+    coded = encode_streams(texts, model, coder, progress, batch)
     header = Header(coder, PRECISION, len(text), chunk_size, model.spec, model.sha256,
-                    _text_sha256(text), [len(c) for c in coded.chunks])
+                    _text_sha256(text), [len(c) for c in coded.chunks], batch)
     data = pack(header, coded.chunks)
     return Encoded(data, len(text), coded.payload_bytes, coded.model_bits, coded.ideal_bits,
                    coded.n_escapes, len(texts))
@@ -206,7 +207,7 @@ def decompress(data: bytes, model: Any = None, *,
             f"decompress: the data was compressed with the model {header.model_spec!r} (identity "
             f"sha256 {header.model_sha256[:16]}...), but the model given is {model.spec!r} "
             f"(sha256 {model.sha256[:16]}...); pass the model it was compressed with.")
-    texts = decode_streams(chunks, lengths, model, header.coder, progress)
+    texts = decode_streams(chunks, lengths, model, header.coder, progress, header.batch)
     text = "".join(texts)
     if len(text) != header.n_chars or _text_sha256(text) != header.text_sha256:
         raise CorruptDataError(

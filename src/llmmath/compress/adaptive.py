@@ -53,7 +53,8 @@ _D_RANGE = (0.3, 0.95)
 
 
 class _Stream:
-    """One text's counts: per context length, context -> [counts, n, t]; and counts of counts."""
+    """One text's counts: per context length, context -> [{symbol: count}, total] (sparse: most
+    long contexts are followed by one or two symbols); and the counts of counts."""
 
     __slots__ = ("history", "tables", "n1", "n2", "depth")
 
@@ -84,6 +85,8 @@ class OnlineNGram(CodingModel):
         self.identity = {"kind": "online-ngram", "order": self.order, "alphabet": self.alphabet,
                          "estimator": "absolute-discounting-v1"}
         self.size_bytes = 0
+        # A stream's tables take about 50 MB after 65,536 characters: code 8 streams at a time.
+        self.max_batch = 8
         self.n_mixing_contexts = self.order + 1
         self._index = {c: i for i, c in enumerate(self.alphabet)}
 
@@ -103,9 +106,11 @@ class OnlineNGram(CodingModel):
             entry = s.tables[k].get(h[len(h) - k:])
             if entry is None:                              # unseen: so is every longer one
                 break
-            counts, n, t = entry
+            counts, n = entry                              # {symbol: count}, their total
             d = self._discount(s, k)
-            p = (np.maximum(counts - d, 0.0) + (d * t) * p) / n
+            # (max(c - D, 0) + D t p) / n, with c >= 1 > D for the t symbols seen
+            p *= d * len(counts) / n
+            p[list(counts)] += (np.fromiter(counts.values(), np.float64, len(counts)) - d) / n
             s.depth = k + 1
         return p
 
@@ -124,13 +129,11 @@ class OnlineNGram(CodingModel):
                 table, key = s.tables[k], h[len(h) - k:]
                 entry = table.get(key)
                 if entry is None:
-                    entry = table[key] = [np.zeros(self.n_symbols), 0, 0]
+                    entry = table[key] = [{}, 0]
                 counts = entry[0]
-                counts[x] += 1
+                seen = counts[x] = counts.get(x, 0) + 1
                 entry[1] += 1
-                seen = counts[x]
                 if seen == 1:
-                    entry[2] += 1
                     s.n1[k] += 1
                 elif seen == 2:
                     s.n1[k] -= 1

@@ -2,8 +2,10 @@
 
 A text is cut into chunks of (nearly) equal length, at most ``chunk_size``
 characters each, and the chunks are coded as independent streams that advance
-together: at step ``t`` the model is asked once for the distributions of
-character ``t`` of *every* chunk (for a GPT: one batched forward pass), each
+together, up to ``model.max_batch`` of them at a time (64; 8 for an adaptive
+model, whose tables grow with the text; the file records the number): at step
+``t`` the model is asked once for the distributions of character ``t`` of
+every chunk in the batch (for a GPT: one batched forward pass), each
 stream codes its character into its own coder, and the model is told the
 characters. The decoder runs the very same loop (:func:`_lockstep`), taking the
 characters from its decoders instead of the text, so both sides make the same
@@ -128,9 +130,32 @@ def _lockstep(model: CodingModel, lengths: list[int],
             progress(done)
 
 
+def _batches(n: int, batch: int) -> list[range]:
+    return [range(i, min(i + batch, n)) for i in range(0, n, batch)]
+
+
+def _offset(progress: Callable[[int], None] | None, base: int) -> Callable[[int], None] | None:
+    return None if progress is None else (lambda done: progress(base + done))
+
+
 def encode_streams(texts: list[str], model: CodingModel, coder: str = "range",
-                   progress: Callable[[int], None] | None = None) -> Coded:
-    """Code each text as one stream, all in lockstep; see the module docstring."""
+                   progress: Callable[[int], None] | None = None,
+                   batch: int | None = None) -> Coded:
+    """Code each text as one stream; ``batch`` streams (default ``model.max_batch``) advance
+    in lockstep at a time, batch after batch. See the module docstring."""
+    batch = model.max_batch if batch is None else batch
+    parts, base = [], 0
+    for group in _batches(len(texts), batch):
+        parts.append(_encode_batch([texts[i] for i in group], model, coder,
+                                   _offset(progress, base)))
+        base += sum(len(texts[i]) for i in group)
+    return Coded([c for p in parts for c in p.chunks], [len(t) for t in texts],
+                 sum(p.model_bits for p in parts), sum(p.ideal_bits for p in parts),
+                 sum(p.n_escapes for p in parts))
+
+
+def _encode_batch(texts: list[str], model: CodingModel, coder: str,
+                  progress: Callable[[int], None] | None) -> Coded:
     Encoder = CODERS[coder][0]
     encoders = [Encoder() for _ in texts]
     escapes = [_Escapes() for _ in texts]
@@ -175,8 +200,21 @@ def encode_streams(texts: list[str], model: CodingModel, coder: str = "range",
 
 
 def decode_streams(chunks: list[bytes], lengths: list[int], model: CodingModel,
-                   coder: str = "range", progress: Callable[[int], None] | None = None) -> list[str]:
-    """Inverse of :func:`encode_streams` (the same loop, reading the characters back)."""
+                   coder: str = "range", progress: Callable[[int], None] | None = None,
+                   batch: int | None = None) -> list[str]:
+    """Inverse of :func:`encode_streams` (the same loop, the same batches, reading the
+    characters back)."""
+    batch = model.max_batch if batch is None else batch
+    out, base = [], 0
+    for group in _batches(len(chunks), batch):
+        out += _decode_batch([chunks[i] for i in group], [lengths[i] for i in group], model,
+                             coder, _offset(progress, base))
+        base += sum(lengths[i] for i in group)
+    return out
+
+
+def _decode_batch(chunks: list[bytes], lengths: list[int], model: CodingModel, coder: str,
+                  progress: Callable[[int], None] | None) -> list[str]:
     Decoder = CODERS[coder][1]
     decoders = [Decoder(c) for c in chunks]
     escapes = [_Escapes() for _ in chunks]

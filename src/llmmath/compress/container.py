@@ -7,7 +7,7 @@ Layout (integers little-endian)::
          8     1  format version (1)
          9     1  coder: 0 = range (constriction), 1 = arithmetic (the teaching coder)
         10     1  frequency precision in bits (24)
-        11     1  reserved (0)
+        11     1  streams coded together (a batch; 1 to 255)
         12     8  number of characters of the original
         20     4  chunk size (characters per chunk, at most)
         24     4  number of chunks k
@@ -63,13 +63,15 @@ class Header:
     model_sha256: str
     text_sha256: str
     chunk_bytes: list[int]
+    batch: int = 64
     version: int = VERSION
 
 
 def pack(header: Header, chunks: list[bytes]) -> bytes:
     """The file's bytes for ``header`` and the ``chunks`` (in order)."""
     spec = header.model_spec.encode("utf-8", "surrogatepass")
-    head = (_FIXED.pack(MAGIC, header.version, _CODERS.index(header.coder), header.precision, 0,
+    head = (_FIXED.pack(MAGIC, header.version, _CODERS.index(header.coder), header.precision,
+                        header.batch,
                         header.n_chars, header.chunk_size, len(chunks), len(spec))
             + spec + bytes.fromhex(header.model_sha256) + bytes.fromhex(header.text_sha256)
             + b"".join(struct.pack("<I", len(c)) for c in chunks))
@@ -92,7 +94,7 @@ def unpack(data: bytes) -> tuple[Header, list[bytes]]:
         raise ContainerError("decompress: not an llmmath compressed file (it does not start "
                              f"with the magic bytes {MAGIC!r}).")
     _need(data, _FIXED.size, "fixed header")
-    magic, version, coder, precision, _, n_chars, chunk_size, k, m = _FIXED.unpack_from(data)
+    magic, version, coder, precision, batch, n_chars, chunk_size, k, m = _FIXED.unpack_from(data)
     end = _FIXED.size + m + 64 + 4 * k
     _need(data, end + 4, "header")
     (crc,) = struct.unpack_from("<I", data, end)
@@ -122,5 +124,7 @@ def unpack(data: bytes) -> tuple[Header, list[bytes]]:
     for size in sizes:
         chunks.append(payload[pos:pos + size])
         pos += size
+    if batch < 1:
+        raise ContainerError("decompress: the header's batch size is 0.")
     return Header(_CODERS[coder], precision, n_chars, chunk_size, spec, model_sha, text_sha,
-                  sizes, version), chunks
+                  sizes, batch, version), chunks

@@ -125,6 +125,7 @@ class GeometricMixture(CodingModel):
         self._index = {c: i for i, c in enumerate(self.alphabet)}
         self._ctx = next((i for i, c in enumerate(comps) if hasattr(c, "mixing_context")), None)
         self.n_sets = 1 if self._ctx is None else int(comps[self._ctx].n_mixing_contexts)
+        self.max_batch = min(c.max_batch for c in comps)
         self.spec = spec or "mix:" + "+".join(c.spec for c in comps)
         self.identity = {"kind": "mix", "mixing": "geometric", "lr": self.lr,
                          "init": self.init.tolist(), "components": [c.identity for c in comps],

@@ -100,6 +100,9 @@ class CodingModel:
     spec: str = ""
     identity: dict = {}
     size_bytes: int = 0
+    #: At most this many streams are coded together (one batch); more are coded batch after
+    #: batch. A model whose state grows with the text keeps memory bounded by a lower value.
+    max_batch: int = 64
 
     @property
     def n_symbols(self) -> int:
