@@ -83,3 +83,36 @@ def test_gelu_recovers_h_from_its_output_even_at_zero_and_subnormal_inputs():
     tx = torch.tensor(x32, requires_grad=True)
     torch.nn.functional.gelu(tx, approximate="tanh").backward(torch.ones_like(tx))
     np.testing.assert_allclose(t.grad, tx.grad.numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_gelu_writes_into_the_incoming_gradient_only_when_the_engine_owns_it():
+    # one gradient array shared by two branches (add passes g to both), a brand-new one
+    # (from mul), a retained one and the user's seed: each must come out as torch's
+    rng = np.random.default_rng(2)
+    xs = [rng.standard_normal((3, 70000)) for _ in range(3)]   # over one chunk of entries
+    seed = rng.standard_normal((3, 70000))
+    ours = [Parameter(x) for x in xs]
+    a, b, c = (p.gelu() for p in ours)
+    b.retain_grad()
+    out = a + b + (c * 2.0)
+    kept = seed.copy()
+    out.backward(seed)
+    np.testing.assert_array_equal(seed, kept)                  # the seed is never written
+    theirs = [torch.tensor(x, requires_grad=True) for x in xs]
+    ta, tb, tc = (torch.nn.functional.gelu(t, approximate="tanh") for t in theirs)
+    tb.retain_grad()
+    (ta + tb + tc * 2.0).backward(torch.tensor(seed))
+    for p, t in zip(ours, theirs, strict=True):   # atol: near gelu's minimum dy/dx cancels
+        np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(b.grad, tb.grad.numpy(), rtol=0, atol=0)  # exact: it is g
+
+
+def test_the_allocator_is_left_alone_when_the_user_set_malloc_variables(monkeypatch):
+    from llmmath.autograd import _engine
+
+    monkeypatch.setitem(_engine._ALLOCATOR, "tuned", False)
+    monkeypatch.setitem(_engine._ALLOCATOR, "set", False)
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "2")
+    assert _engine.keep_freed_memory() is False
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    assert _engine.keep_freed_memory() is False      # tried once: later calls change nothing

@@ -318,7 +318,8 @@ def causal_self_attention(qkv: Any, n_head: int, dropout_p: float = 0.0,
                                 "NaN); scale 'qkv' down.")
     at -= top                                                       # no overflow in exp
     np.exp(at, out=at)
-    at /= np.matmul(_ones_row(T, dt), at)                           # A^T: columns sum to 1
+    total = np.matmul(_ones_row(T, dt), at)                         # (B, nh, 1, T)
+    at /= total                                                     # A^T: columns sum to 1
     keep_t = None
     if p > 0.0:
         keep = (check_rng(rng, op).random((B, nh, T, T), dtype=dt) >= p).astype(dt)
@@ -330,22 +331,35 @@ def causal_self_attention(qkv: Any, n_head: int, dropout_p: float = 0.0,
     y = np.empty((B, T, C), dt)
     np.matmul(np.swapaxes(weights_t, -1, -2), v,
               out=y.reshape(B, T, nh, hs).transpose(0, 2, 1, 3))    # y = A v, heads merged
+    weights = np.swapaxes(at, -1, -2).copy() if need_weights else None
+    # Memory branch: backward does not keep A (B, nh, T, T) but computes it again from q, k
+    # and each query's log-normaliser lse = max + log(sum), A^T = exp(k q^T + mask - lse),
+    # as FlashAttention does: 0.75 MiB per layer of the baby GPT (3 MiB a step) for one
+    # more (T, T) product and two passes over the scores in backward.
+    lse = np.log(total, out=total)
+    lse += top                                                      # (B, nh, 1, T)
+    del at, weights_t, top
 
     def backward(g: np.ndarray) -> tuple[np.ndarray]:
         G = np.ascontiguousarray(g.reshape(B, T, nh, hs).transpose(0, 2, 1, 3))  # (B, nh, T, hs)
         grad = np.empty((B, T, C3), dt)
         dq, dk, dv = grad.reshape(B, T, 3, nh, hs).transpose(2, 0, 3, 1, 4)     # views of grad
-        np.matmul(weights_t, G, out=dv)                             # dv = A^T g
+        a = np.matmul(k, np.swapaxes(q, -1, -2))                    # s k q^T, as in forward
+        a += _causal_bias(T, T, dt, keys_first=True)
+        a -= lse
+        np.exp(a, out=a)                                            # A^T
+        np.matmul(a if keep_t is None else a * keep_t, G, out=dv)   # dv = A^T g
         d = np.matmul(v, np.swapaxes(G, -1, -2))                    # dA^T = v g^T
         if keep_t is not None:
             d *= keep_t
-        ad = at * d
-        d -= np.matmul(_ones_row(T, dt), ad)                        # dA - sum_j A * dA
-        d *= at                                                     # dS^T
-        np.matmul(np.swapaxes(d, -1, -2), k * s, out=dq)            # dq = dS (s k)
+        d *= a                                                      # A * dA
+        a *= np.matmul(_ones_row(T, dt), d)                         # A * sum_j A * dA
+        d -= a                                                      # dS^T
+        np.matmul(np.swapaxes(d, -1, -2), k, out=dq)
+        dq *= s                                                     # dq = dS (s k)
         np.matmul(d, q, out=dk)                                     # dk = dS^T (s q)
         return (grad,)
 
     out = Tensor.from_op(y, (x,), backward, op)
-    return (out, np.swapaxes(at, -1, -2).copy()) if need_weights else out
+    return (out, weights) if need_weights else out
 
