@@ -126,12 +126,15 @@ def rms_norm(x: Any, weight: Any = None, eps: float = 1e-5) -> Tensor:
                              f"shape {x.shape}; got {w.shape}.")
     X = x.data.reshape(-1, c)                                # (N, C): one row per position
     xhat, inv_rms = rms_normalize(X, eps, op)                # (N, C), (N, 1)
-    y = xhat * w.data if w is not None else xhat
+    wdata = None if w is None else w.data
+    y = xhat * wdata if w is not None else xhat
+    # the backward keeps arrays and flags, not the input tensors
+    shape, need_x, need_w = x.shape, x.requires_grad, w is not None and w.requires_grad
 
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        dx, dw = rms_grad(g.reshape(-1, c), xhat, inv_rms, None if w is None else w.data,
-                          need_x=x.requires_grad, need_weight=w is not None and w.requires_grad)
-        return (None if dx is None else dx.reshape(x.shape)), dw
+        dx, dw = rms_grad(g.reshape(-1, c), xhat, inv_rms, wdata, need_x=need_x,
+                          need_weight=need_w)
+        return (None if dx is None else dx.reshape(shape)), dw
 
     return Tensor.from_op(y.reshape(x.shape), (x, _ABSENT if w is None else w), backward, op)
 
@@ -246,10 +249,12 @@ def swiglu(x: Any, w1: Any, w2: Any, w3: Any) -> Tensor:
         raise InvalidValueError(f"{op}: the output is not finite (an overflow, or inf/NaN in "
                                 "'x', 'w1', 'w2' or 'w3'); rescale the inputs.")
 
+    # the backward keeps arrays and flags, not the input tensors
+    need = (x.requires_grad, w1.requires_grad, w2.requires_grad, w3.requires_grad)
+    shape, W1, W2, W3 = x.shape, w1.data, w2.data, w3.data
+
     def backward(g: np.ndarray) -> tuple[np.ndarray | None, ...]:
-        need = (x.requires_grad, w1.requires_grad, w2.requires_grad, w3.requires_grad)
-        dx, dw1, dw2, dw3 = swiglu_grads(as_rows(g), X, w1.data, w2.data, w3.data, saved,
-                                         need)
-        return (None if dx is None else dx.reshape(x.shape)), dw1, dw2, dw3
+        dx, dw1, dw2, dw3 = swiglu_grads(as_rows(g), X, W1, W2, W3, saved, need)
+        return (None if dx is None else dx.reshape(shape)), dw1, dw2, dw3
 
     return Tensor.from_op(Y.reshape(x.shape[:-1] + (d,)), (x, w1, w2, w3), backward, op)
