@@ -8,6 +8,8 @@ and uses it for the parts that should look the same on every page:
 - :func:`formula` -- a displayed equation with a short caption;
 - :func:`check_yourself` -- a question whose answer opens on demand;
 - :func:`claim_badge` -- the verdict of the claims ledger on a syllabus number;
+- :func:`exercises` -- the exercises at the end of a lesson, each with a code
+  editor and a Check button (:mod:`llmmath.lessons._exercises`);
 - :func:`fmt`, :func:`pct`, :func:`matrix_table`, :func:`latex_matrix` --
   numbers and arrays as text, always formatted from computed values;
 - :func:`figure`, :func:`heatmap`, :func:`show` -- small matplotlib figures in
@@ -43,6 +45,7 @@ __all__ = [
     "STYLE",
     "check_yourself",
     "claim_badge",
+    "exercises",
     "figure",
     "fmt",
     "footer",
@@ -139,16 +142,28 @@ def teaches_html(name: str) -> str:
     return "The code behind this lesson: " + " · ".join(items)
 
 
+def exercises_html(name: str) -> str:
+    """Links to the exercises at the end of lesson ``name`` (empty when it has none)."""
+    from llmmath.lessons._exercises import anchor, lesson_exercises
+
+    items = [f'<a href="#{anchor(e.name)}" data-exercise-link="{html.escape(e.name)}">'
+             f"<code>{html.escape(e.name)}</code></a>" for e in lesson_exercises(name)]
+    return ("Exercises at the end of this lesson: " + " · ".join(items)) if items else ""
+
+
 def header(name: str) -> mo.Html:
-    """The top of lesson ``name``: navigation, number, pillar, title, summary, its code."""
+    """The top of lesson ``name``: navigation, number, pillar, title, summary, its code,
+    and links to its exercises."""
     lesson = get_lesson(name)
     code = teaches_html(name)
+    practice = exercises_html(name)
     return mo.md(
         f"{_nav_line(name)}\n\n"
         f"<small>Lesson {lesson.number} of {len(LESSONS)} · {lesson.pillar}</small>\n\n"
         f"# {html.escape(lesson.title)}\n\n"
         f"<em>{html.escape(lesson.summary)}</em>"  # summaries hold _ and *: no Markdown
         + (f"\n\n<small>{code}</small>" if code else "")
+        + (f"\n\n<small>{practice}</small>" if practice else "")
     )
 
 
@@ -239,6 +254,16 @@ def claim_badge(claim_id: str) -> mo.Html:
 
 # ----------------------------------------------------------------- controls
 
+def exercises(name: str) -> Any:
+    """The exercises section of lesson ``name``: editors, Check buttons, verdicts.
+
+    See :mod:`llmmath.lessons._exercises` for the two cells a lesson adds.
+    """
+    from llmmath.lessons._exercises import ExerciseSection
+
+    return ExerciseSection(name)
+
+
 def value(control: Any) -> Any:
     """The value of a marimo control, held to the values the control offers.
 
@@ -254,7 +279,10 @@ def value(control: Any) -> Any:
       nearest step;
     - a switch, a checkbox or a run button: ``True`` only for ``True``;
     - a dropdown: the value if it is one of the options, else the first option;
-    - an array of controls: the list of its elements' values, each held so.
+    - a code editor: its text if it is a string, else the empty string (the text
+      itself is untrusted: only ever hand it to the sandboxed exercise checker);
+    - an array of controls: the list of its elements' values, each held so;
+      a dictionary of controls: the dict of them.
 
     >>> import marimo as mo
     >>> depth = mo.ui.slider(start=2, stop=30, step=1, value=12)
@@ -264,6 +292,8 @@ def value(control: Any) -> Any:
     ui = mo.ui
     if isinstance(control, ui.array):
         return [value(element) for element in control]
+    if isinstance(control, ui.dictionary):
+        return {key: value(element) for key, element in control.items()}
     v = control.value
     if isinstance(control, ui.slider):
         number = isinstance(v, (int, float, np.integer, np.floating)) and \
@@ -283,8 +313,11 @@ def value(control: Any) -> Any:
         if any(v is option or (type(v) is type(option) and v == option) for option in options):
             return v
         return options[0] if options else None
+    if isinstance(control, ui.code_editor):
+        return v if isinstance(v, str) else ""
     raise TypeError(f"value: no bounds known for a {type(control).__name__} control; "
-                    f"expected a marimo slider, switch, checkbox, run button, dropdown or array.")
+                    f"expected a marimo slider, switch, checkbox, run button, dropdown, code editor, "
+                    f"array or dictionary.")
 
 
 # ------------------------------------------------------------------ numbers
