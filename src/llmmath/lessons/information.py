@@ -458,6 +458,19 @@ def _(mo):
 
 @app.cell(hide_code=True)
 def _(kit):
+    exercises = kit.exercises("information")
+    exercise_buttons = exercises.buttons
+    return exercise_buttons, exercises
+
+
+@app.cell(hide_code=True)
+def _(exercise_buttons, exercises, kit):
+    exercises.show(kit.value(exercise_buttons), kit.value(exercises.editors))
+    return
+
+
+@app.cell(hide_code=True)
+def _(kit):
     kit.footer("information")
     return
 
