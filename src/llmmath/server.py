@@ -97,6 +97,7 @@ a { color: var(--accent); text-decoration: none; font-weight: 600; }
 a:hover { text-decoration: underline; }
 .summary { display: block; color: var(--muted); font-size: .93rem; }
 .soon { color: var(--muted); font-weight: 600; }
+.exercises { color: var(--muted); font-size: .85rem; margin-left: .4rem; }
 code { font-size: .9em; }
 footer { margin-top: 2.5rem; color: var(--muted); font-size: .85rem; }
 """
@@ -114,7 +115,9 @@ def _sources_sentence() -> str:
             f"where a page is wrong, the lesson says so.")
 
 
-def render_home(href: Callable[[Lesson], str | None], note: str = "") -> str:
+def render_home(href: Callable[[Lesson], str | None], note: str = "",
+                progress: dict[str, tuple[int, int]] | None = None,
+                progress_note: str = "") -> str:
     """The course home as a complete HTML page.
 
     Parameters
@@ -125,6 +128,11 @@ def render_home(href: Callable[[Lesson], str | None], note: str = "") -> str:
         listed without a link.
     note : str
         Extra HTML put in the footer.
+    progress : dict, optional
+        ``{lesson: (passed, total)}`` exercises, shown beside each lesson that
+        has some (:func:`llmmath.lessons._exercises.lesson_progress`).
+    progress_note : str
+        HTML shown above the lessons when the progress could not be read.
     """
     groups: list[tuple[str, list[Lesson]]] = []
     for lesson in LESSONS:  # course order; a new group each time the pillar changes
@@ -140,11 +148,17 @@ def render_home(href: Callable[[Lesson], str | None], note: str = "") -> str:
             name = (f'<a href="{html.escape(link)}" data-lesson="{lesson.name}">{title}</a>'
                     if link else f'<span class="soon" data-lesson="{lesson.name}">{title} '
                                  f'(not available yet)</span>')
+            if progress and lesson.name in progress:
+                done, total = progress[lesson.name]
+                name += (f' <span class="exercises" data-progress="{lesson.name}">'
+                         f'{done}/{total} exercises passed</span>')
             items.append(f'<li><span class="num">{lesson.number}</span><span>{name}'
                          f'<span class="summary">{html.escape(lesson.summary)}</span></span></li>')
         sections.append(f"<h2>{html.escape(pillar)}</h2>\n<ol class=\"lessons\">"
                         + "".join(items) + "</ol>")
     body = "\n".join(sections)
+    if progress_note:
+        body = f'<p class="summary" data-progress-note>{progress_note}</p>\n' + body
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -343,7 +357,7 @@ class CourseApp:
             if hasattr(state, "session_manager"):
                 self.managers[route.path.strip("/").removeprefix("lesson/")] = \
                     state.session_manager
-        self._home = render_home(
+        self._home_href = (
             lambda lesson: f"/lesson/{lesson.name}/" if lesson.name in self._present else None)
         self._last_seen: dict[str, float] = {}   # session id -> last request (monotonic s)
         self._sockets: dict[str, int] = {}       # session id -> open websockets
@@ -351,6 +365,21 @@ class CourseApp:
         self._pages: dict[str, tuple[int, bytes, str]] = {}  # name -> (file version, page, type)
         self._lesson_path = {lesson.name: lesson.path for lesson in lessons}.__getitem__
         self._background: list[asyncio.Task] = []
+
+    def render_home(self) -> str:
+        """The home page with the learner's exercise progress, read afresh on every visit.
+
+        The progress is only read; whatever goes wrong reading it, the page
+        still comes, with a short note instead of the counts.
+        """
+        try:
+            from llmmath.lessons._exercises import lesson_progress
+
+            progress, note = lesson_progress()
+        except Exception as exc:  # noqa: BLE001 - the home page must never fail on progress
+            progress, note = None, (f"Your exercise progress could not be read just now "
+                                    f"({html.escape(str(exc))}).")
+        return render_home(self._home_href, progress=progress, progress_note=note)
 
     # -------------------------------------------------------------- kernels
 
@@ -476,7 +505,8 @@ class CourseApp:
             return
         if path in ("/", "/index.html"):
             if scope["type"] == "http":
-                await HTMLResponse(self._home)(scope, receive, send)
+                page = await asyncio.to_thread(self.render_home)
+                await HTMLResponse(page)(scope, receive, send)
             else:
                 await send({"type": "websocket.close", "code": 1008})
             return
