@@ -124,13 +124,14 @@ def _as_in_a_terminal() -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def _start_server(log: Path) -> tuple[subprocess.Popen, str, object]:
+def _start_server(log: Path, env: dict | None = None) -> tuple[subprocess.Popen, str, object]:
     out = open(log, "w")  # noqa: SIM115 (closed by the caller)
     proc = subprocess.Popen(
         [sys.executable, "-m", "llmmath.cli", "course", "--no-browser",
          "--port", str(_free_port())],
         stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"}, preexec_fn=_as_in_a_terminal)
+        env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+        preexec_fn=_as_in_a_terminal)
     deadline = time.monotonic() + 180  # a hang guard for a loaded machine, not a timing check
     # the printed address carries the access token, which the server trades for a cookie
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
@@ -276,4 +277,114 @@ def test_course_in_the_browser(tmp_path: Path) -> None:
     print(f"browser test: {duration:.1f} s, {len(requests)} requests, "
           f"{len(external)} outside 127.0.0.1")
     assert requests, "no request recorded: the route hook did not run"
+    assert not external, f"requests left 127.0.0.1: {external}"
+
+
+# The exercise typed into the lesson's editor: first with the diagonal on the wrong side
+# (the upper triangle), then right, written with loops (not the reference's style).
+WRONG_MASK = """import numpy as np
+
+
+def causal_mask(T):
+    return np.triu(np.ones((T, T), dtype=bool))
+"""
+RIGHT_MASK = """import numpy as np
+
+
+def causal_mask(T):
+    mask = np.zeros((T, T), dtype=bool)
+    for i in range(T):
+        for j in range(i + 1):
+            mask[i, j] = True
+    return mask
+"""
+
+
+def _type_into(page, editor, text: str) -> None:
+    """Replace the text of a CodeMirror editor (insert_text: no auto-indent, no slow typing)."""
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.insert_text(text)
+
+
+def test_exercise_in_the_browser(tmp_path: Path) -> None:
+    """Type a wrong causal mask into the attention lesson's editor, Check, see the failure
+    with its input and a hint; type a right one, Check, see the pass; the home counts it."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from llmmath.exercises.progress import ProgressStore
+
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is needed (make browser installs it)"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    data = tmp_path / "data"          # the learner's progress for this test only
+    proc, url, out = _start_server(tmp_path / "server.log", env={"LLMMATH_DATA_DIR": str(data)})
+    external: list[str] = []
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+            context = browser.new_context(viewport={"width": 1366, "height": 900})
+            context.set_default_timeout(120_000)       # hang guards, not timing checks
+            context.set_default_navigation_timeout(120_000)
+
+            def route(r):
+                if urlparse(r.request.url).hostname not in LOCAL_HOSTS:
+                    external.append(r.request.url)
+                    r.abort()
+                else:
+                    r.continue_()
+
+            context.route("**/*", route)
+            page = context.new_page()
+            page.goto(url)
+            expect(page.locator('[data-progress="attention"]')).to_have_text(
+                "0/2 exercises passed")
+            page.locator('a[data-lesson="attention"]').click()
+            page.wait_for_url("**/lesson/attention/")
+
+            # the header links the exercise to its block at the end of the lesson
+            link = page.locator('[data-exercise-link="causal_mask"]').first
+            expect(link).to_be_visible(timeout=90_000)
+            assert link.get_attribute("href") == "#exercise-causal_mask"
+            expect(page.locator("#exercise-causal_mask")).to_have_count(1)
+
+            editor = page.locator(".cm-content[contenteditable=true]",
+                                  has_text="llmmath exercise causal_mask")
+            expect(editor).to_have_count(1)
+            check = page.get_by_role("button", name="Check causal_mask")
+            verdict = page.locator('[data-exercise-result="causal_mask"]')
+
+            # 1. a wrong mask: the failure, the input that shows it, expected vs got, a hint
+            _type_into(page, editor, WRONG_MASK)
+            check.click()
+            expect(verdict).to_have_attribute("data-passed", "false", timeout=120_000)
+            text = verdict.inner_text()
+            for want in ("Not passed yet", "causal_mask returned a wrong answer", "Input",
+                         "expected:", "got:", "Tolerance", "Hint 1 of 3"):
+                assert want in text, (want, text)
+            verdict.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "exercise_failed.png"), full_page=False)
+
+            # 2. a right mask (now the editor holds the loops version): the pass
+            editor = page.locator(".cm-content[contenteditable=true]", has_text="def causal_mask")
+            _type_into(page, editor.first, RIGHT_MASK)
+            check.click()
+            expect(verdict).to_have_attribute("data-passed", "true", timeout=120_000)
+            assert "Passed" in verdict.inner_text()
+            verdict.scroll_into_view_if_needed()
+            page.screenshot(path=str(SHOTS / "exercise_passed.png"), full_page=False)
+
+            # 3. the course home counts it, from the same store as the command line
+            page.goto(url.split("?")[0])
+            expect(page.locator('[data-progress="attention"]')).to_have_text(
+                "1/2 exercises passed")
+            context.close()
+            browser.close()
+    finally:
+        _stop(proc, out)
+    with ProgressStore(data / "progress.db") as store:
+        record = store.get("causal_mask")
+        outcomes = [a["passed"] for a in store.attempts("causal_mask")]
+    assert (record.attempts, record.passes, record.hints_used) == (2, 1, 1), record
+    assert outcomes == [False, True]
     assert not external, f"requests left 127.0.0.1: {external}"
