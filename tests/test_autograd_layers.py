@@ -21,6 +21,7 @@ LAYERS = {
     "_engine": 1, "value": 1,
     "tensor": 2,
     "functional.probabilities": 3, "functional.layers": 3, "functional.attention": 3,
+    "functional.modern": 3,
     "gradcheck": 3,
     "functional": 4,
     "": 5,                       # llmmath.autograd itself
