@@ -308,7 +308,7 @@ class Adam(Optimizer):
                 theta *= 1.0 - lr * wd                     # AdamW: shrink θ directly
             else:
                 grad = grad + wd * theta                   # Adam: L2 term in the gradient
-        tmp = np.empty_like(theta)
+        tmp = _scratch(self, theta)                        # reused by every parameter
         w1 = 1.0 - beta1                                   # m <- lerp(m, g, 1 - beta1)
         if abs(w1) < 0.5:
             np.subtract(grad, m, out=tmp)
@@ -329,6 +329,20 @@ class Adam(Optimizer):
         np.divide(m, tmp, out=tmp)
         tmp *= -step_size
         theta += tmp
+
+
+def _scratch(opt: Optimizer, like: np.ndarray) -> np.ndarray:
+    """A work array of ``like``'s shape and dtype, one buffer per optimiser and dtype.
+
+    Each update needs one temporary of its parameter's size; taking it from a
+    buffer that grows to the largest parameter saves an allocation per
+    parameter per step (26 for the baby GPT).
+    """
+    buffers = opt.__dict__.setdefault("_scratch_buffers", {})
+    buf = buffers.get(like.dtype)
+    if buf is None or buf.size < like.size:
+        buf = buffers[like.dtype] = np.empty(like.size, like.dtype)
+    return buf[:like.size].reshape(like.shape)
 
 
 class AdamW(Adam):
