@@ -52,6 +52,8 @@ def _fsync_dir(directory: Path) -> None:
 def atomic_write_bytes(path: str | os.PathLike[str], write: Callable[[IO[bytes]], Any]) -> Path:
     """Write a file atomically: ``write(f)`` fills a temporary file, which then replaces ``path``.
 
+    Lesson: none (the atomic file writer the commands share).
+
     Parameters
     ----------
     path : str or os.PathLike

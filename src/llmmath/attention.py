@@ -47,6 +47,9 @@ __all__ = [
 def causal_mask(T: int, n_keys: int | None = None) -> np.ndarray:
     """Boolean causal mask: query ``i`` may look at key ``j`` iff ``j <= i``.
 
+    Lessons: ``attention`` (Attention as matrix operations); ``attention_spectrum`` (Eigenvalues of
+    attention).
+
     ``True`` means keep. For ``T`` queries and ``S = n_keys`` keys this is the
     lower triangle of a ``(T, S)`` matrix of ones, aligned at the top-left
     corner, the same alignment as ``is_causal=True`` in PyTorch's
@@ -127,6 +130,9 @@ def scaled_dot_product_attention(
     q: Any, k: Any, v: Any, mask: Any = None, causal: bool = False, scale: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Scaled dot-product attention, returning the output and the weights.
+
+    Lessons: ``why_math`` (Why the mathematics matters); ``attention`` (Attention as matrix
+    operations).
 
     .. math:: \\mathrm{Attention}(Q, K, V) = \\mathrm{softmax}\\!\\left(
               \\frac{Q K^T}{\\sqrt{d}}\\right) V
@@ -252,6 +258,8 @@ def _broadcasts(a: tuple[int, ...], b: tuple[int, ...]) -> bool:
 def sinusoidal_positions(T: int, d_model: int, base: float = 10000.0) -> np.ndarray:
     """Fixed sinusoidal position encodings (Vaswani et al., 2017, section 3.5).
 
+    Lessons: ``why_math`` (Why the mathematics matters); ``rope`` (Positions by rotation (RoPE)).
+
     .. math:: PE_{pos, 2i} = \\sin(pos / base^{2i/d}), \\qquad
               PE_{pos, 2i+1} = \\cos(pos / base^{2i/d})
 
@@ -298,6 +306,8 @@ def sinusoidal_positions(T: int, d_model: int, base: float = 10000.0) -> np.ndar
 
 def rope_frequencies(dim: int, theta: float = 10000.0) -> np.ndarray:
     """The angular speed of each rotated pair of RoPE: omega_i = theta^(-2i/dim).
+
+    Lesson: ``rope`` (Positions by rotation (RoPE)).
 
     .. math:: \\omega_i = \\theta^{-2i/d}, \\qquad i = 0, 1, \\dots, d/2 - 1
 
@@ -367,6 +377,8 @@ def rotate_pairs(x: np.ndarray, cos: np.ndarray, sin: np.ndarray) -> np.ndarray:
 
 def rope(x: Any, positions: Any, theta: float = 10000.0) -> np.ndarray:
     """Rotary position embedding: rotate pair (2i, 2i+1) of the last axis by m omega_i.
+
+    Lesson: ``rope`` (Positions by rotation (RoPE)).
 
     .. math:: \\begin{pmatrix} y_{2i} \\\\ y_{2i+1} \\end{pmatrix} =
               \\begin{pmatrix} \\cos m\\omega_i & -\\sin m\\omega_i \\\\
@@ -446,6 +458,8 @@ def multi_head_attention(
     x: Any, w_q: Any, w_k: Any, w_v: Any, w_o: Any, n_heads: int, causal: bool = True,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Multi-head self-attention without biases.
+
+    Lesson: none (a helper of the attention functions).
 
     The projections are applied on the right, ``q = x @ w_q`` (the layout of
     nanoGPT's code; ``torch.nn.Linear`` stores the transpose, so its
@@ -625,6 +639,8 @@ def _stationary_one(P: np.ndarray, op: str) -> np.ndarray:
 def stationary_distribution(A: Any) -> np.ndarray:
     """The stationary distribution ``pi`` of a row-stochastic matrix: ``pi A = pi``.
 
+    Lesson: ``attention_spectrum`` (Eigenvalues of attention).
+
     .. math:: \\pi A = \\pi, \\qquad \\sum_i \\pi_i = 1, \\qquad \\pi_i \\ge 0
 
     ``pi`` is the left eigenvector of eigenvalue 1. When it is not unique
@@ -720,6 +736,8 @@ def _second_modulus(P: np.ndarray) -> float:
 
 def spectral_gap(A: Any) -> np.ndarray:
     """Spectral gap ``1 - |lambda_2|`` of a row-stochastic matrix.
+
+    Lesson: ``attention_spectrum`` (Eigenvalues of attention).
 
     ``|lambda_2|`` is the second largest eigenvalue modulus, counting
     multiplicity, so a matrix with eigenvalue 1 twice (the identity, or any

@@ -74,12 +74,17 @@ CHECKSUM = "__sha256__"
 
 
 class CheckpointError(InvalidValueError):
-    """A checkpoint file is missing, truncated, corrupted or of the wrong kind."""
+    """A checkpoint file is missing, truncated, corrupted or of the wrong kind.
+
+    Lesson: none (checkpoint files of the training command).
+    """
 
 
 @dataclass(frozen=True, eq=False)
 class Checkpoint:
     """What :func:`load_checkpoint` returns.
+
+    Lesson: none (checkpoint files of the training command).
 
     Attributes
     ----------
@@ -113,6 +118,8 @@ def _npy_bytes(arr: np.ndarray) -> bytes:
 def save_checkpoint(path: Any, header: Mapping[str, Any],
                     arrays: Mapping[str, Any] | None = None) -> Path:
     """Write ``header`` (JSON) and ``arrays`` to ``path`` atomically, with a SHA-256.
+
+    Lesson: none (checkpoint files of the training command).
 
     Parameters
     ----------
@@ -179,6 +186,8 @@ def save_checkpoint(path: Any, header: Mapping[str, Any],
 def load_checkpoint(path: Any) -> Checkpoint:
     """Read a checkpoint written by :func:`save_checkpoint`, verifying its SHA-256.
 
+    Lesson: none (checkpoint files of the training command).
+
     Parameters
     ----------
     path : str or os.PathLike
@@ -235,6 +244,8 @@ def load_checkpoint(path: Any) -> Checkpoint:
 def to_tree(value: Any, arrays: dict[str, np.ndarray], prefix: str) -> Any:
     """Turn nested Python state into JSON, moving each array into ``arrays``.
 
+    Lesson: none (checkpoint files of the training command).
+
     Dicts keep their keys when all are strings; otherwise (e.g. the integer
     keys of an optimiser state) they become ``{"__items__": [[key, value], ...]}``.
     Tuples become ``{"__tuple__": [...]}``; NumPy scalars become Python numbers.
@@ -272,7 +283,10 @@ def to_tree(value: Any, arrays: dict[str, np.ndarray], prefix: str) -> Any:
 
 
 def from_tree(tree: Any, arrays: Mapping[str, np.ndarray]) -> Any:
-    """Inverse of :func:`to_tree` (arrays are looked up by their reference)."""
+    """Inverse of :func:`to_tree` (arrays are looked up by their reference).
+
+    Lesson: none (checkpoint files of the training command).
+    """
     if isinstance(tree, list):
         return [from_tree(v, arrays) for v in tree]
     if isinstance(tree, dict):

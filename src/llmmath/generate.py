@@ -68,6 +68,8 @@ __all__ = ["KVCache", "CachedDecoder", "generate"]
 class KVCache:
     """Keys and values of the positions seen so far: per layer two arrays (B, nh, T_max, hs).
 
+    Lesson: none (text generation for ``llmmath sample``).
+
     Positions ``0 .. length - 1`` are filled; :meth:`store` writes the keys
     and values of new positions after them and returns views of everything
     stored so far. The arrays are allocated once (``np.empty``: nothing past
@@ -227,6 +229,8 @@ def _layout(model: Any, op: str) -> tuple[Any, int, int, int, Any]:
 class CachedDecoder:
     """A language model with a key/value cache: feed it tokens, get the next token's logits.
 
+    Lesson: none (text generation for ``llmmath sample``).
+
     ``feed(tokens)`` appends tokens (B, T) to the context and returns the
     logits (B, V) for the token after them — what ``model(context)`` gives
     for the last position, computed for the new positions only. When the
@@ -317,6 +321,8 @@ def generate(model: Any, idx: Any, max_new_tokens: int, temperature: float = 1.0
              top_k: int | None = None, top_p: float | None = None, min_p: float | None = None,
              rng: Any = None) -> np.ndarray:
     """Extend each sequence by sampling one token at a time, with a key/value cache.
+
+    Lesson: none (text generation for ``llmmath sample``).
 
     The same tokens as :meth:`LanguageModel.generate <llmmath.nn.LanguageModel.generate>`
     without a cache (the same logits up to rounding, the same draws from

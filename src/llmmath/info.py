@@ -113,6 +113,9 @@ def _weighted_log_ratio(w: np.ndarray, num: np.ndarray, *dens: np.ndarray) -> np
 def entropy(p: Any, base: float | None = None, axis: int = -1) -> np.ndarray:
     """Shannon entropy ``H(p) = -sum_i p_i log p_i``.
 
+    Lessons: ``attention_spectrum`` (Eigenvalues of attention); ``sampling`` (Sampling: greedy,
+    temperature, top-k, top-p, min-p); ``information`` (Entropy, cross-entropy, KL and perplexity).
+
     The expected surprise ``-log p_i`` of an outcome drawn from ``p``: 0 for a
     certain outcome, ``log K`` (the maximum) for the uniform distribution over
     ``K`` outcomes.
@@ -164,6 +167,9 @@ def entropy(p: Any, base: float | None = None, axis: int = -1) -> np.ndarray:
 
 def cross_entropy(p: Any, q: Any, base: float | None = None, axis: int = -1) -> np.ndarray:
     """Cross-entropy ``H(p, q) = -sum_i p_i log q_i``.
+
+    Lessons: ``why_math`` (Why the mathematics matters); ``mle`` (The chain rule of probability and
+    MLE); ``information`` (Entropy, cross-entropy, KL and perplexity).
 
     The average code length (or surprise) when outcomes come from ``p`` but are
     scored with ``q``. With ``p`` one-hot on the observed token it is the
@@ -219,6 +225,9 @@ def cross_entropy(p: Any, q: Any, base: float | None = None, axis: int = -1) -> 
 def kl_divergence(p: Any, q: Any, base: float | None = None, axis: int = -1) -> np.ndarray:
     """Kullback-Leibler divergence ``KL(p || q) = sum_i p_i log(p_i / q_i)``.
 
+    Lessons: ``mle`` (The chain rule of probability and MLE); ``information`` (Entropy,
+    cross-entropy, KL and perplexity).
+
     The extra code length paid for using ``q`` when the truth is ``p``;
     ``KL >= 0`` with equality only when ``p = q`` (Gibbs' inequality), and it
     is not symmetric. Terms with ``p_i = 0`` are 0; a term with
@@ -271,6 +280,8 @@ def kl_divergence(p: Any, q: Any, base: float | None = None, axis: int = -1) -> 
 
 def js_divergence(p: Any, q: Any, base: float | None = None, axis: int = -1) -> np.ndarray:
     """Jensen-Shannon divergence ``JS(p, q) = KL(p || m) / 2 + KL(q || m) / 2``, ``m = (p + q) / 2``.
+
+    Lesson: ``information`` (Entropy, cross-entropy, KL and perplexity).
 
     A symmetric, always finite relative of KL: ``0 <= JS <= log 2`` (1 bit),
     with 0 only for ``p = q`` and ``log 2`` for distributions with disjoint
@@ -338,6 +349,9 @@ def _joint(joint: Any, op: str) -> np.ndarray:
 def mutual_information(joint: Any, base: float | None = None) -> np.ndarray:
     """Mutual information ``I(X; Y) = sum_xy p(x, y) log(p(x, y) / (p(x) p(y)))``.
 
+    Lessons: ``random_variables`` (Random variables, expectation and variance); ``information``
+    (Entropy, cross-entropy, KL and perplexity).
+
     How much knowing ``Y`` reduces uncertainty about ``X`` (and the reverse):
     ``I = H(X) + H(Y) - H(X, Y) = KL(p(x, y) || p(x) p(y)) >= 0``, zero exactly
     when ``X`` and ``Y`` are independent, at most ``min(H(X), H(Y))``. Computed
@@ -389,6 +403,8 @@ def mutual_information(joint: Any, base: float | None = None) -> np.ndarray:
 
 def conditional_entropy(joint: Any, base: float | None = None) -> np.ndarray:
     """Conditional entropy ``H(Y | X) = -sum_xy p(x, y) log p(y | x) = H(X, Y) - H(X)``.
+
+    Lesson: none (a utility beside the information-theory functions).
 
     The uncertainty left in ``Y`` once ``X`` is known; ``0 <= H(Y|X) <= H(Y)``.
     A language model's loss on the true data distribution is bounded below by
@@ -459,6 +475,8 @@ def _mean_nll(arr: np.ndarray, axis: int | None) -> np.ndarray:
 def perplexity(nll: Any, base: float | None = None, axis: int | None = None) -> np.ndarray:
     """Perplexity ``exp(mean NLL)`` from per-token negative log-likelihoods.
 
+    Lesson: ``information`` (Entropy, cross-entropy, KL and perplexity).
+
     ``PPL = exp(-(1/N) sum_t log q(x_t | x_<t))``: the exponential of the
     average cross-entropy. A model with perplexity ``k`` is as uncertain, on
     average, as a uniform choice among ``k`` tokens (1 is perfect prediction,
@@ -522,6 +540,8 @@ def perplexity(nll: Any, base: float | None = None, axis: int | None = None) -> 
 def bits_per_token(nll: Any, axis: int | None = None) -> np.ndarray:
     """Average code length in bits: ``mean(nll) / ln 2`` for NLL in nats.
 
+    Lesson: none (a utility beside the information-theory functions).
+
     The cross-entropy in bits: what an arithmetic coder driven by the model
     would spend per token (``log2`` of the perplexity).
 
@@ -569,6 +589,8 @@ def bits_per_token(nll: Any, axis: int | None = None) -> np.ndarray:
 def nats_to_bits(x: Any) -> np.ndarray:
     """Convert an information quantity from nats to bits: ``x / ln 2``.
 
+    Lesson: ``information`` (Entropy, cross-entropy, KL and perplexity).
+
     Parameters
     ----------
     x : array_like
@@ -606,6 +628,8 @@ def nats_to_bits(x: Any) -> np.ndarray:
 
 def bits_to_nats(x: Any) -> np.ndarray:
     """Convert an information quantity from bits to nats: ``x * ln 2``.
+
+    Lesson: ``information`` (Entropy, cross-entropy, KL and perplexity).
 
     Parameters
     ----------

@@ -50,6 +50,8 @@ __all__ = ["attention_forward", "HeadStats", "head_statistics", "AttentionInspec
 def attention_forward(model: Any, idx: Any) -> tuple[np.ndarray, np.ndarray]:
     """The GPT's own forward pass in eval mode, keeping every head's attention weights.
 
+    Lesson: none (part of the ``llmmath attention`` command).
+
     Parameters
     ----------
     model : llmmath.nn.GPT
@@ -92,7 +94,10 @@ def _float64_copy(model: Any) -> Any:
 
 @dataclass(frozen=True, eq=False)
 class HeadStats:
-    """Summary of one head's attention matrix A (T x T) on a prompt."""
+    """Summary of one head's attention matrix A (T x T) on a prompt.
+
+    Lesson: none (part of the ``llmmath attention`` command).
+    """
 
     layer: int
     head: int
@@ -105,6 +110,8 @@ class HeadStats:
 
 def head_statistics(weights: Any) -> list[HeadStats]:
     """Stationary distribution, spectral gap, row entropy and received attention of each head.
+
+    Lesson: none (part of the ``llmmath attention`` command).
 
     Parameters
     ----------
@@ -137,7 +144,10 @@ def head_statistics(weights: Any) -> list[HeadStats]:
 
 @dataclass(frozen=True, eq=False)
 class AttentionInspection:
-    """What :func:`inspect_prompt` returns."""
+    """What :func:`inspect_prompt` returns.
+
+    Lesson: none (part of the ``llmmath attention`` command).
+    """
 
     tokens: list[str]          # the prompt's tokens as text
     ids: np.ndarray            # (T,)
@@ -148,6 +158,8 @@ class AttentionInspection:
 
 def inspect_prompt(model: Any, prompt: str) -> AttentionInspection:
     """Attention maps and their statistics for ``prompt`` under a checkpoint.
+
+    Lesson: none (part of the ``llmmath attention`` command).
 
     The prompt is cut to its last ``block_size`` tokens. The weights come from
     a float64 copy of the model; ``max_logit_error`` says how far its logits
@@ -192,6 +204,8 @@ def _ticks(T: int) -> list[int]:
 
 def attention_figure(inspection: AttentionInspection, title: str = "") -> Any:
     """The figure :func:`plot_attention` saves (a matplotlib Figure, not shown).
+
+    Lesson: none (part of the ``llmmath attention`` command).
 
     One heatmap per head, layers down and heads across, both axes labelled with the
     prompt's tokens (query rows, key columns; every k-th token past
@@ -260,7 +274,10 @@ def attention_figure(inspection: AttentionInspection, title: str = "") -> Any:
 
 
 def plot_attention(inspection: AttentionInspection, path: Any, title: str = "") -> Path:
-    """Save :func:`attention_figure` as a PNG, atomically (matplotlib, Agg)."""
+    """Save :func:`attention_figure` as a PNG, atomically (matplotlib, Agg).
+
+    Lesson: none (part of the ``llmmath attention`` command).
+    """
     fig = attention_figure(inspection, title)
     path = Path(path)
     atomic_write_bytes(path, lambda f: fig.savefig(f, format="png", dpi=110))

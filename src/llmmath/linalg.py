@@ -52,6 +52,8 @@ def _broadcast(shapes: list[tuple[int, ...]], what: str, op: str) -> tuple[int, 
 def dot(a: Any, b: Any) -> np.ndarray:
     """Dot product over the last axis, batched over the leading axes.
 
+    Lesson: ``vectors`` (Vectors, matrices and similarity).
+
     .. math:: \\mathrm{dot}(a, b) = \\sum_i a_i b_i
 
     Leading axes broadcast as in NumPy, so one query ``(d,)`` against a stack
@@ -123,6 +125,8 @@ def _check_ord(ord: Any, op: str) -> float:
 
 def norm(x: Any, axis: int | None = None, ord: float = 2, keepdims: bool = False) -> np.ndarray:
     """Vector norm, safe from overflow and underflow.
+
+    Lesson: ``vectors`` (Vectors, matrices and similarity).
 
     .. math:: \\|x\\|_2 = \\sqrt{\\sum_i x_i^2}, \\quad
               \\|x\\|_1 = \\sum_i |x_i|, \\quad \\|x\\|_\\infty = \\max_i |x_i|
@@ -205,6 +209,8 @@ def _unit(x: np.ndarray, axis: int, eps: float) -> np.ndarray:
 def cosine_similarity(a: Any, b: Any, axis: int = -1, eps: float = 1e-8) -> np.ndarray:
     """Cosine of the angle between vectors, like ``torch.nn.functional.cosine_similarity``.
 
+    Lesson: ``vectors`` (Vectors, matrices and similarity).
+
     .. math:: \\cos(a, b) = \\frac{a \\cdot b}{\\max(\\|a\\|, \\epsilon)\\,\\max(\\|b\\|, \\epsilon)}
 
     Each norm is clamped below by ``eps`` on its own (PyTorch's rule), so a
@@ -258,6 +264,9 @@ def cosine_similarity(a: Any, b: Any, axis: int = -1, eps: float = 1e-8) -> np.n
 
 def matmul(A: Any, B: Any) -> np.ndarray:
     """Matrix product ``A @ B``, batched, with a shape error that states the rule.
+
+    Lessons: ``why_math`` (Why the mathematics matters); ``vectors`` (Vectors, matrices and
+    similarity); ``attention`` (Attention as matrix operations).
 
     .. math:: C_{ij} = \\sum_k A_{ik} B_{kj}, \\qquad
               (\\ldots, m, n) \\mathbin{@} (\\ldots, n, p) \\to (\\ldots, m, p)
@@ -329,6 +338,8 @@ def matmul(A: Any, B: Any) -> np.ndarray:
 class PCAResult:
     """The result of :func:`pca`.
 
+    Lesson: none (a linear-algebra utility).
+
     Attributes
     ----------
     components : ndarray, shape (k, n_features)
@@ -355,6 +366,8 @@ class PCAResult:
 
 def pca(X: Any, n_components: int) -> PCAResult:
     """Principal component analysis through the SVD of the centred data.
+
+    Lesson: none (a linear-algebra utility).
 
     With ``X - mean = U S V^T``, the components are the first rows of ``V^T``,
     the variances ``s_i^2 / (n - 1)`` and the ratios ``s_i^2 / sum_j s_j^2``.
@@ -442,6 +455,8 @@ def pca(X: Any, n_components: int) -> PCAResult:
 def low_rank_approx(M: Any, rank: int) -> tuple[np.ndarray, np.ndarray]:
     """Best rank-``r`` approximation through the truncated SVD (Eckart-Young).
 
+    Lesson: ``svd_lora`` (SVD, low-rank approximation and LoRA).
+
     .. math:: M_r = \\sum_{i \\le r} \\sigma_i u_i v_i^T, \\qquad
               \\frac{\\|M - M_r\\|_F}{\\|M\\|_F}
               = \\sqrt{\\frac{\\sum_{i > r} \\sigma_i^2}{\\sum_i \\sigma_i^2}}
@@ -526,6 +541,8 @@ def _lora_dims(d_in: Any, d_out: Any, rank: Any, op: str) -> tuple[int, int, int
 def lora_param_count(d_in: int, d_out: int, rank: int) -> int:
     """Trainable parameters of a LoRA update ``delta W = B A``.
 
+    Lesson: ``svd_lora`` (SVD, low-rank approximation and LoRA).
+
     ``B`` is ``(d_out, r)`` and ``A`` is ``(r, d_in)``, so the count is
     ``r * (d_in + d_out)`` instead of ``d_in * d_out`` for a full update.
 
@@ -567,6 +584,8 @@ def lora_param_count(d_in: int, d_out: int, rank: int) -> int:
 
 def lora_compression_ratio(d_in: int, d_out: int, rank: int) -> float:
     """How many times fewer parameters a LoRA update trains than a full one.
+
+    Lesson: ``svd_lora`` (SVD, low-rank approximation and LoRA).
 
     .. math:: \\frac{d_{in}\\, d_{out}}{r\\,(d_{in} + d_{out})}
 

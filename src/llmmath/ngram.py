@@ -153,6 +153,9 @@ def _lookup(keys: np.ndarray, query: np.ndarray) -> np.ndarray:
 class NGramLM:
     """An order-n language model estimated by counting.
 
+    Lessons: ``mle`` (The chain rule of probability and MLE); ``ngrams`` (The Markov assumption and
+    n-gram models); ``tokenization`` (Tokenization is compression).
+
     Parameters
     ----------
     order : int

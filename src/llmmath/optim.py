@@ -30,7 +30,10 @@ __all__ = [
 
 
 class Optimizer:
-    """Base class: parameter groups, per-parameter state, ``zero_grad`` and checkpoints."""
+    """Base class: parameter groups, per-parameter state, ``zero_grad`` and checkpoints.
+
+    Lesson: none (a utility of the optimisers).
+    """
 
     def __init__(self, params: Iterable[Any], defaults: dict[str, Any]) -> None:
         name = type(self).__name__
@@ -158,6 +161,9 @@ class Optimizer:
 class SGD(Optimizer):
     r"""Stochastic gradient descent with momentum, Nesterov and weight decay (PyTorch's).
 
+    Lessons: ``svd_lora`` (SVD, low-rank approximation and LoRA); ``tensors`` (NumPy, PyTorch and
+    llmmath side by side).
+
     .. math::
         g \leftarrow g + \lambda\theta, \quad
         b \leftarrow \mu b + (1-\tau) g \ (b_1 = g), \quad
@@ -232,6 +238,8 @@ class SGD(Optimizer):
 
 class Adam(Optimizer):
     r"""Adam: moving averages of the gradient and its square, bias-corrected.
+
+    Lesson: ``bayes`` (Bayes' rule in training).
 
     .. math::
         m \leftarrow \beta_1 m + (1-\beta_1) g,\quad
@@ -348,6 +356,8 @@ def _scratch(opt: Optimizer, like: np.ndarray) -> np.ndarray:
 class AdamW(Adam):
     r"""Adam with decoupled weight decay: θ ← θ(1 − ηλ) before the Adam step.
 
+    Lesson: ``training_loop`` (The complete training loop).
+
     The decay does not pass through the moment estimates, so every weight
     shrinks at the same relative rate (unlike L2 in Adam).
 
@@ -385,6 +395,8 @@ class AdamW(Adam):
 
 def clip_grad_norm(params: Iterable[Tensor], max_norm: float, norm_type: float = 2.0) -> float:
     r"""Scale all gradients together so that their joint norm is at most ``max_norm``.
+
+    Lesson: ``training_loop`` (The complete training loop).
 
     .. math::
         N = \Big(\sum_p \lVert g_p \rVert^q\Big)^{1/q}, \qquad
@@ -474,6 +486,8 @@ def cosine_schedule(step: int, max_lr: float, min_lr: float, warmup_steps: int,
                     decay_steps: int) -> float:
     r"""Learning rate at ``step``: linear warm-up, then cosine decay to ``min_lr`` (nanoGPT's get_lr).
 
+    Lesson: ``training_loop`` (The complete training loop).
+
     .. math::
         \eta(t) = \begin{cases}
         \eta_{\max}\,(t+1)/(w+1) & t < w \\
@@ -531,6 +545,8 @@ def _cosine(step: Any, max_lr: Any, min_lr: Any, warmup_steps: Any, decay_steps:
 
 class CosineSchedule:
     """Applies :func:`cosine_schedule` to an optimiser: call ``step()`` once per training step.
+
+    Lesson: none (a utility of the optimisers).
 
     Examples
     --------

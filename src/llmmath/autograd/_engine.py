@@ -54,13 +54,18 @@ __all__ = ["BackwardError", "AnomalyError", "Node", "run_backward", "unbroadcast
 class BackwardError(InvalidValueError, RuntimeError):
     """``backward()`` cannot run: no scalar loss, a freed graph, a wrong gradient shape.
 
+    Lesson: none (machinery of the engine's backward pass).
+
     It is a ``ValueError`` (the llmmath family) and a ``RuntimeError`` (what
     PyTorch raises in the same situations).
     """
 
 
 class AnomalyError(BackwardError):
-    """Raised under ``detect_anomaly()`` when a backward function makes NaN or inf."""
+    """Raised under ``detect_anomaly()`` when a backward function makes NaN or inf.
+
+    Lesson: none (machinery of the engine's backward pass).
+    """
 
 
 def _freed(g: np.ndarray) -> tuple[None, ...]:  # pragma: no cover - never called

@@ -39,6 +39,8 @@ STATE = _State()
 def is_grad_enabled() -> bool:
     """Whether operations currently record the graph for backward.
 
+    Lesson: none (machinery of the engine's backward pass).
+
     Returns
     -------
     bool
@@ -80,6 +82,8 @@ class _GradMode:
 class no_grad(_GradMode):  # noqa: N801  (named like torch.no_grad)
     """Context manager (and decorator) that stops recording the graph.
 
+    Lesson: ``training_loop`` (The complete training loop).
+
     Inside the block every operation returns a tensor with
     ``requires_grad=False`` and no parents, as ``torch.no_grad`` does. Use it
     for evaluation, generation and parameter updates.
@@ -100,6 +104,8 @@ class no_grad(_GradMode):  # noqa: N801  (named like torch.no_grad)
 class enable_grad(_GradMode):  # noqa: N801
     """Context manager (and decorator) that records the graph even inside ``no_grad``.
 
+    Lesson: none (machinery of the engine's backward pass).
+
     Examples
     --------
     >>> from llmmath.autograd import Tensor, no_grad, enable_grad
@@ -117,6 +123,8 @@ class enable_grad(_GradMode):  # noqa: N801
 def is_anomaly_enabled() -> bool:
     """Whether backward passes check every gradient for NaN and infinity.
 
+    Lesson: none (machinery of the engine's backward pass).
+
     Examples
     --------
     >>> from llmmath.autograd import detect_anomaly, is_anomaly_enabled
@@ -129,6 +137,8 @@ def is_anomaly_enabled() -> bool:
 
 class detect_anomaly:  # noqa: N801  (named like torch.autograd.detect_anomaly)
     """Context manager that names the operation whose backward first made NaN or inf.
+
+    Lesson: none (machinery of the engine's backward pass).
 
     While it is active, operations remember where they were created, and the
     backward pass checks the gradients each operation's backward function

@@ -30,12 +30,17 @@ __all__ = ["gradcheck", "GradcheckResult", "GradcheckError"]
 
 
 class GradcheckError(InvalidValueError):
-    """The analytic and the numerical gradient disagree (``raise_exception=True``)."""
+    """The analytic and the numerical gradient disagree (``raise_exception=True``).
+
+    Lesson: none (the engine's check against finite differences, for tests).
+    """
 
 
 @dataclass(frozen=True)
 class GradcheckResult:
     """Outcome of :func:`gradcheck`; true when every element is within tolerance.
+
+    Lesson: none (the engine's check against finite differences, for tests).
 
     Attributes
     ----------
@@ -78,6 +83,8 @@ def gradcheck(fn: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-
               atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = False,
               seed: int = 0) -> GradcheckResult:
     r"""Compare backward() with central differences, in float64, element by element.
+
+    Lesson: none (the engine's check against finite differences, for tests).
 
     For a non-scalar output y the check uses L = Σ w ⊙ y with fixed random
     weights w (a random row combination of the Jacobian), so one backward

@@ -52,6 +52,9 @@ Backward = Callable[[np.ndarray], tuple[np.ndarray | None, ...]]
 class Tensor:
     """An array that records how it was computed, so that it can be differentiated.
 
+    Lessons: ``svd_lora`` (SVD, low-rank approximation and LoRA); ``backprop`` (Backpropagation);
+    ``tensors`` (NumPy, PyTorch and llmmath side by side).
+
     Parameters
     ----------
     data : array_like
@@ -219,6 +222,8 @@ class Tensor:
     # --------------------------------------------------------------- backward
     def backward(self, gradient: Any = None, retain_graph: bool = False) -> None:
         """Compute dL/dx for every leaf x this tensor depends on, adding into ``x.grad``.
+
+        Lesson: ``backprop`` (Backpropagation).
 
         Reverse-mode chain rule: visit the graph from this tensor back to the
         leaves in reverse topological order; at each operation multiply the
@@ -706,6 +711,8 @@ class Tensor:
 class Parameter(Tensor):
     """A tensor that a :class:`~llmmath.nn.Module` trains: ``requires_grad`` is True.
 
+    Lesson: none (part of the autograd engine the lessons use through the models).
+
     Examples
     --------
     >>> from llmmath.autograd import Parameter
@@ -728,6 +735,8 @@ def _no_backward(g: np.ndarray) -> tuple[()]:
 
 def as_tensor(x: Any, like: Tensor | None = None) -> Tensor:
     """``x`` itself if it is a Tensor, else a constant Tensor (no gradient).
+
+    Lesson: none (part of the autograd engine the lessons use through the models).
 
     A constant takes the dtype of ``like`` when given (so ``x32 * 2.0`` stays
     float32, as in PyTorch).

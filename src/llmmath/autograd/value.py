@@ -27,6 +27,9 @@ __all__ = ["Value"]
 class Value:
     """A scalar that records the operations applied to it.
 
+    Lessons: ``derivatives`` (Derivatives, gradients and the chain rule); ``tensors`` (NumPy,
+    PyTorch and llmmath side by side).
+
     Parameters
     ----------
     data : float
@@ -145,6 +148,8 @@ class Value:
     # --------------------------------------------------------- the chain rule
     def backward(self) -> None:
         """Fill ``.grad`` of every Value this one depends on with dL/d(value), L = self.
+
+        Lesson: ``derivatives`` (Derivatives, gradients and the chain rule).
 
         Inputs (leaves) *accumulate*, as in PyTorch: a second ``backward()``
         adds to their ``.grad``; set ``leaf.grad = 0.0`` to start over.

@@ -23,6 +23,8 @@ __all__ = ["relu_grad", "sigmoid_grad", "tanh_grad", "gelu", "gelu_grad", "silu"
 def relu_grad(x: Any) -> np.ndarray:
     """Derivative of ReLU: 1 where ``x > 0``, else 0 (0 at ``x = 0``, as PyTorch).
 
+    Lesson: ``activations`` (ReLU, sigmoid and vanishing gradients).
+
     .. math:: \\frac{d}{dx}\\max(0, x) = [x > 0]
 
     Parameters
@@ -46,6 +48,8 @@ def relu_grad(x: Any) -> np.ndarray:
 
 def sigmoid_grad(x: Any) -> np.ndarray:
     """Derivative of the logistic sigmoid, at most 1/4 (at 0).
+
+    Lesson: ``activations`` (ReLU, sigmoid and vanishing gradients).
 
     .. math:: \\sigma'(x) = \\sigma(x)\\,(1 - \\sigma(x)) = \\frac{e^{-|x|}}{(1 + e^{-|x|})^2}
 
@@ -72,6 +76,8 @@ def sigmoid_grad(x: Any) -> np.ndarray:
 
 def tanh_grad(x: Any) -> np.ndarray:
     """Derivative of tanh.
+
+    Lesson: ``activations`` (ReLU, sigmoid and vanishing gradients).
 
     .. math:: \\tanh'(x) = 1 - \\tanh^2(x) = \\frac{4 e^{-2|x|}}{(1 + e^{-2|x|})^2}
 
@@ -110,6 +116,9 @@ def _gelu_parts(x: Any, approximate: Any, op: str) -> tuple[np.ndarray, np.ndarr
 
 def gelu(x: Any, approximate: str = "none") -> np.ndarray:
     """Gaussian error linear unit, exact by default or with the tanh approximation.
+
+    Lessons: ``why_math`` (Why the mathematics matters); ``activations`` (ReLU, sigmoid and
+    vanishing gradients).
 
     The default here is the exact form (``approximate="none"``, PyTorch's
     default too), computed with this package's error function; the layer of
@@ -158,6 +167,8 @@ def gelu(x: Any, approximate: str = "none") -> np.ndarray:
 
 def gelu_grad(x: Any, approximate: str = "none") -> np.ndarray:
     """Derivative of :func:`gelu`.
+
+    Lesson: ``activations`` (ReLU, sigmoid and vanishing gradients).
 
     .. math:: \\mathrm{GELU}'(x) = \\Phi(x) + x\\,\\varphi(x), \\qquad
               \\varphi(x) = e^{-x^2/2} / \\sqrt{2\\pi}
@@ -227,6 +238,8 @@ def silu_slope(x: np.ndarray, s: np.ndarray) -> np.ndarray:
 def silu(x: Any) -> np.ndarray:
     """Sigmoid linear unit (also called swish): x times its own sigmoid.
 
+    Lesson: ``rmsnorm_swiglu`` (RMSNorm and SwiGLU).
+
     .. math:: \\mathrm{SiLU}(x) = x\\,\\sigma(x) = \\frac{x}{1 + e^{-x}}
 
     Smooth, close to ReLU far from 0 (``silu(x) -> x`` as x -> inf, ``-> 0`` as
@@ -264,6 +277,8 @@ def silu(x: Any) -> np.ndarray:
 
 def silu_grad(x: Any) -> np.ndarray:
     """Derivative of :func:`silu`.
+
+    Lesson: ``rmsnorm_swiglu`` (RMSNorm and SwiGLU).
 
     .. math:: \\frac{d}{dx}\\,x\\sigma(x) = \\sigma(x) + x\\,\\sigma(x)(1 - \\sigma(x))
               = \\sigma(x)\\,\\bigl(1 + x\\,(1 - \\sigma(x))\\bigr)

@@ -40,6 +40,8 @@ def _probs(z: Any, name: str, op: str) -> np.ndarray:
 def softmax_jacobian(z: Any) -> np.ndarray:
     """Jacobian of the softmax over the last axis: ``d s_i / d z_j``.
 
+    Lesson: ``softmax_jacobian`` (The softmax Jacobian).
+
     .. math:: \\frac{\\partial s_i}{\\partial z_j} = s_i (\\delta_{ij} - s_j),
               \\qquad J = \\mathrm{diag}(s) - s s^T
 
@@ -80,6 +82,9 @@ def softmax_jacobian(z: Any) -> np.ndarray:
 
 def softmax_cross_entropy_grad(logits: Any, target: Any) -> np.ndarray:
     """Gradient of the cross-entropy of ``softmax(logits)`` with respect to the logits.
+
+    Lessons: ``why_math`` (Why the mathematics matters); ``cross_entropy_grad`` (The cross-entropy +
+    softmax gradient).
 
     .. math:: L = -\\sum_k y_k \\log \\mathrm{softmax}(z)_k, \\qquad
               \\frac{\\partial L}{\\partial z} = \\mathrm{softmax}(z) - y

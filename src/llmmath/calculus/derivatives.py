@@ -77,6 +77,11 @@ def _central_differences(f: Callable[[np.ndarray], Any], x: np.ndarray, eps: flo
 def numerical_gradient(f: Callable[[np.ndarray], Any], x: Any, eps: float = 1e-6) -> np.ndarray:
     """Gradient of a scalar function by central differences, in float64.
 
+    Lessons: ``derivatives`` (Derivatives, gradients and the chain rule); ``backprop``
+    (Backpropagation); ``cross_entropy_grad`` (The cross-entropy + softmax gradient); ``layernorm``
+    (LayerNorm and its gradient); ``rmsnorm_swiglu`` (RMSNorm and SwiGLU); ``tensors`` (NumPy,
+    PyTorch and llmmath side by side).
+
     .. math:: \\frac{\\partial f}{\\partial x_i} \\approx
               \\frac{f(x + h e_i) - f(x - h e_i)}{2h}
 
@@ -129,6 +134,8 @@ def numerical_gradient(f: Callable[[np.ndarray], Any], x: Any, eps: float = 1e-6
 def jacobian(f: Callable[[np.ndarray], Any], x: Any, eps: float = 1e-6) -> np.ndarray:
     """Jacobian of an array function by central differences, in float64.
 
+    Lesson: ``softmax_jacobian`` (The softmax Jacobian).
+
     .. math:: J_{i \\ldots, j \\ldots} = \\frac{\\partial f_{i\\ldots}}{\\partial x_{j\\ldots}}
 
     Parameters
@@ -172,6 +179,9 @@ _SCHEMES = ("forward", "backward", "central")
 def difference_quotient(f: Callable[[np.ndarray], Any], x: Any, h: Any,
                         scheme: str = "forward") -> np.ndarray:
     """Slope of a secant of a function of one variable: the derivative before the limit.
+
+    Lessons: ``derivatives`` (Derivatives, gradients and the chain rule); ``activations`` (ReLU,
+    sigmoid and vanishing gradients).
 
     .. math:: \\text{forward: } \\frac{f(x + h) - f(x)}{h}, \\quad
               \\text{backward: } \\frac{f(x) - f(x - h)}{h}, \\quad

@@ -87,6 +87,8 @@ def _erf_erfc(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def erf(x: Any) -> np.ndarray:
     """The error function, vectorised.
 
+    Lesson: none (a numerical helper of the exact GELU).
+
     .. math:: \\mathrm{erf}(x) = \\frac{2}{\\sqrt{\\pi}} \\int_0^x e^{-t^2}\\, dt
 
     For ``|x| < 1`` the Maclaurin series (18 terms, Horner's rule); beyond,
@@ -124,6 +126,8 @@ def erf(x: Any) -> np.ndarray:
 
 def erfc(x: Any) -> np.ndarray:
     """The complementary error function ``1 - erf(x)``, accurate in the tail.
+
+    Lesson: none (a numerical helper of the exact GELU).
 
     .. math:: \\mathrm{erfc}(x) = \\frac{2}{\\sqrt{\\pi}} \\int_x^\\infty e^{-t^2}\\, dt
 

@@ -93,6 +93,8 @@ def check_shapes(x: tuple[int, ...], w1: tuple[int, ...], w2: tuple[int, ...],
 def swiglu(x: Any, w1: Any, w2: Any, w3: Any) -> np.ndarray:
     """The SwiGLU feed-forward layer: W2 (SiLU(W1 x) ⊙ W3 x), applied to the last axis.
 
+    Lesson: ``rmsnorm_swiglu`` (RMSNorm and SwiGLU).
+
     .. math:: y = W_2\\big(\\mathrm{SiLU}(W_1 x) \\odot W_3 x\\big)
 
     A gated linear unit: W3 x carries the value, SiLU(W1 x) decides how much
@@ -145,6 +147,8 @@ def swiglu(x: Any, w1: Any, w2: Any, w3: Any) -> np.ndarray:
 def swiglu_backward(x: Any, w1: Any, w2: Any, w3: Any, dy: Any
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of :func:`swiglu`: ``(dx, dw1, dw2, dw3)`` from ``dy = dL/dy``.
+
+    Lesson: ``rmsnorm_swiglu`` (RMSNorm and SwiGLU).
 
     With a = W1 x, b = W3 x, u = SiLU(a), h = u ⊙ b and dh = W2ᵀ dy:
 

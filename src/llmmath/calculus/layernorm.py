@@ -48,6 +48,8 @@ def _normalize(x: np.ndarray, eps: float) -> tuple[np.ndarray, np.ndarray]:
 def layer_norm(x: Any, gamma: Any = None, beta: Any = None, eps: float = 1e-5) -> np.ndarray:
     """Layer normalisation over the last axis.
 
+    Lesson: ``layernorm`` (LayerNorm and its gradient).
+
     .. math:: y = \\gamma \\odot \\frac{x - \\mu}{\\sqrt{\\sigma^2 + \\epsilon}} + \\beta,
               \\qquad \\mu = \\frac{1}{d}\\sum_j x_j, \\quad
               \\sigma^2 = \\frac{1}{d}\\sum_j (x_j - \\mu)^2
@@ -98,6 +100,8 @@ def layer_norm(x: Any, gamma: Any = None, beta: Any = None, eps: float = 1e-5) -
 
 def layer_norm_backward(x: Any, gamma: Any, dy: Any, eps: float = 1e-5) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Backward pass of :func:`layer_norm`: ``(dx, dgamma, dbeta)`` from ``dy = dL/dy``.
+
+    Lesson: ``layernorm`` (LayerNorm and its gradient).
 
     With ``x_hat = (x - mu) / s``, ``s = sqrt(sigma^2 + eps)`` and
     ``g = dy * gamma`` (elementwise), for each row of ``d`` features:

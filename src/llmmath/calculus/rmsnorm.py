@@ -103,6 +103,8 @@ def _inputs(x: Any, weight: Any, op: str, eps: Any) -> tuple[np.ndarray, np.ndar
 def rms_norm(x: Any, weight: Any = None, eps: float = 1e-5) -> np.ndarray:
     """Root-mean-square normalisation over the last axis (RMSNorm).
 
+    Lesson: ``rmsnorm_swiglu`` (RMSNorm and SwiGLU).
+
     .. math:: y = w \\odot \\frac{x}{\\mathrm{rms}(x)}, \\qquad
               \\mathrm{rms}(x) = \\sqrt{\\frac{1}{d}\\sum_j x_j^2 + \\epsilon}
 
@@ -156,6 +158,8 @@ def rms_norm(x: Any, weight: Any = None, eps: float = 1e-5) -> np.ndarray:
 def rms_norm_backward(x: Any, weight: Any, dy: Any, eps: float = 1e-5
                       ) -> tuple[np.ndarray, np.ndarray]:
     """Backward pass of :func:`rms_norm`: ``(dx, dweight)`` from ``dy = dL/dy``.
+
+    Lesson: ``rmsnorm_swiglu`` (RMSNorm and SwiGLU).
 
     With ``r = rms(x)``, ``x_hat = x / r`` and ``g = dy * weight``:
 

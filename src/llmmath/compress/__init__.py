@@ -66,6 +66,8 @@ __all__ = [
 class Encoded:
     """:func:`encode`'s result: the file's bytes and what the coder aimed at.
 
+    Lesson: none (part of the ``llmmath compress`` command).
+
     Attributes
     ----------
     data : bytes
@@ -103,7 +105,10 @@ def _text_sha256(text: str) -> str:
 
 def encode(text: str, model: Any = None, *, coder: str = "range", chunk_size: int = CHUNK_SIZE,
            progress: Callable[[int], None] | None = None) -> Encoded:
-    """Compress ``text`` and report the code lengths (see :func:`compress` for the parameters)."""
+    """Compress ``text`` and report the code lengths (see :func:`compress` for the parameters).
+
+    Lesson: ``compression`` (Language modelling is compression).
+    """
     op = "compress"
     if not isinstance(text, str):
         raise InvalidTypeError(f"{op}: argument 'text' must be a str; got {describe(text)}.")
@@ -127,6 +132,8 @@ def encode(text: str, model: Any = None, *, coder: str = "range", chunk_size: in
 def compress(text: str, model: Any = None, *, coder: str = "range", chunk_size: int = CHUNK_SIZE,
              progress: Callable[[int], None] | None = None) -> bytes:
     """Compress ``text`` with a model-driven entropy coder.
+
+    Lesson: none (part of the ``llmmath compress`` command).
 
     Parameters
     ----------
@@ -158,13 +165,18 @@ def compress(text: str, model: Any = None, *, coder: str = "range", chunk_size: 
 
 
 def read_header(data: bytes) -> Header:
-    """The checked header of compressed ``data`` (which model, how long, which coder)."""
+    """The checked header of compressed ``data`` (which model, how long, which coder).
+
+    Lesson: none (part of the ``llmmath compress`` command).
+    """
     return unpack(data)[0]
 
 
 def decompress(data: bytes, model: Any = None, *,
                progress: Callable[[int], None] | None = None) -> str:
     """The text that :func:`compress` stored in ``data``.
+
+    Lesson: ``compression`` (Language modelling is compression).
 
     Parameters
     ----------

@@ -69,6 +69,8 @@ class _Stream:
 class OnlineNGram(CodingModel):
     """Interpolated absolute discounting on the counts of the text coded so far.
 
+    Lesson: none (part of the ``llmmath compress`` command).
+
     Parameters
     ----------
     alphabet : str
@@ -146,6 +148,8 @@ class OnlineNGram(CodingModel):
 def adaptive_ngram(base: NGramModel, order: int | None = None, *, lr: float = 0.005,
                    spec: str | None = None) -> GeometricMixture:
     """A fitted n-gram model that also learns the text it codes.
+
+    Lesson: none (part of the ``llmmath compress`` command).
 
     The geometric mixture of ``base`` and an :class:`OnlineNGram` over the same
     alphabet, its weights chosen per step by how long a context the online

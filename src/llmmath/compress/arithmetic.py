@@ -65,6 +65,8 @@ def _slice(freqs: Any, symbol: int) -> tuple[int, int]:
 def narrow(symbols: Any, freqs: Any) -> list[tuple[Fraction, Fraction]]:
     """The exact interval ``[low, low + width)`` after each symbol (ideal arithmetic coding).
 
+    Lesson: ``compression`` (Language modelling is compression).
+
     Examples
     --------
     >>> [(str(lo), str(w)) for lo, w in narrow([1, 0], [[1 << 22, 3 << 22]] * 2)]
@@ -79,7 +81,10 @@ def narrow(symbols: Any, freqs: Any) -> list[tuple[Fraction, Fraction]]:
 
 
 class Encoder:
-    """Arithmetic encoder; ``trace`` (a list) receives ``(low, high, bits written)`` per symbol."""
+    """Arithmetic encoder; ``trace`` (a list) receives ``(low, high, bits written)`` per symbol.
+
+    Lesson: ``compression`` (Language modelling is compression).
+    """
 
     def __init__(self, trace: list | None = None) -> None:
         self.low, self.high, self.pending = 0, FULL - 1, 0
@@ -121,7 +126,10 @@ class Encoder:
 
 
 class Decoder:
-    """Arithmetic decoder over ``data`` (bits past its end read as 0)."""
+    """Arithmetic decoder over ``data`` (bits past its end read as 0).
+
+    Lesson: ``compression`` (Language modelling is compression).
+    """
 
     def __init__(self, data: bytes) -> None:
         self.data, self.pos = bytes(data), 0

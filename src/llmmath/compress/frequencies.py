@@ -45,6 +45,8 @@ TOTAL = 1 << PRECISION
 def quantize(probs: Any) -> np.ndarray:
     """Integer frequencies, each >= 1 and summing to ``2**PRECISION``, from probabilities.
 
+    Lesson: ``compression`` (Language modelling is compression).
+
     Parameters
     ----------
     probs : array_like, shape (..., V)

@@ -82,6 +82,8 @@ def spread(alphabet: str, union: str) -> tuple[np.ndarray, np.ndarray]:
 class GeometricMixture(CodingModel):
     """``softmax(sum_i b_i log p_i)`` over the union alphabet, weights learned online.
 
+    Lesson: none (part of the ``llmmath compress`` command).
+
     Parameters
     ----------
     components : sequence of CodingModel

@@ -94,7 +94,10 @@ def frequent_contexts(text: str, k: int, m: int) -> list[str]:
 
 
 class CodingModel:
-    """The interface every coding model implements (see the module docstring)."""
+    """The interface every coding model implements (see the module docstring).
+
+    Lesson: none (part of the ``llmmath compress`` command).
+    """
 
     alphabet: str = ""
     spec: str = ""
@@ -134,6 +137,8 @@ def _check_streams(n_streams: Any, op: str) -> int:
 class UniformModel(CodingModel):
     """Every symbol (each character of ``alphabet`` and the escape) equally likely.
 
+    Lesson: none (part of the ``llmmath compress`` command).
+
     The baseline: ``log2(len(alphabet) + 1)`` bits per character, whatever the text.
     """
 
@@ -155,6 +160,8 @@ class UniformModel(CodingModel):
 
 class NGramModel(CodingModel):
     """A fitted character :class:`~llmmath.ngram.NGramLM` (any order, any smoothing).
+
+    Lesson: ``compression`` (Language modelling is compression).
 
     The escape is the model's :data:`~llmmath.ngram.UNK`: the probability it
     keeps for characters it never saw. A stream's first ``order - 1``

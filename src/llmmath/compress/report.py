@@ -71,6 +71,8 @@ class Report:
 def classical_sizes(data: bytes) -> dict[str, tuple[int, float]]:
     """Compressed size and seconds for gzip -9, bz2 -9 and xz -9e.
 
+    Lesson: ``compression`` (Language modelling is compression).
+
     Examples
     --------
     >>> sizes = classical_sizes(b"abc" * 1000)

@@ -217,6 +217,8 @@ def _simple(spec: str) -> CodingModel:
 def load_model(spec: Any) -> CodingModel:
     """The :class:`CodingModel` a spec names (see the module docstring).
 
+    Lesson: none (part of the ``llmmath compress`` command).
+
     Examples
     --------
     >>> load_model("uniform").n_symbols     # the 83 characters of the training plays, and the escape

@@ -40,21 +40,30 @@ __all__ = ["Exercise", "EXERCISES", "get_exercise", "exercises_for_lesson", "nam
 
 
 def check_source(name: str, source: str, **kwargs: Any) -> CheckResult:
-    """Check ``source`` against exercise ``name``; see :func:`llmmath.exercises.checker.check_source`."""
+    """Check ``source`` against exercise ``name``; see :func:`llmmath.exercises.checker.check_source`.
+
+    Lesson: none (part of the exercise checker).
+    """
     from llmmath.exercises.checker import check_source as _check
 
     return _check(name, source, **kwargs)
 
 
 def check_file(name: str, path: Any = None, **kwargs: Any) -> CheckResult:
-    """Check a file; see :func:`llmmath.exercises.checker.check_file`."""
+    """Check a file; see :func:`llmmath.exercises.checker.check_file`.
+
+    Lesson: none (part of the exercise checker).
+    """
     from llmmath.exercises.checker import check_file as _check
 
     return _check(name, path, **kwargs)
 
 
 def progress_by_lesson(store: Any = None) -> dict[str, Any]:
-    """Passed and attempted exercises per lesson; see :func:`llmmath.exercises.progress.progress_by_lesson`."""
+    """Passed and attempted exercises per lesson; see :func:`llmmath.exercises.progress.progress_by_lesson`.
+
+    Lesson: none (part of the exercise checker).
+    """
     from llmmath.exercises.progress import progress_by_lesson as _by_lesson
 
     return _by_lesson(store)

@@ -67,7 +67,10 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Exercise:
-    """One exercise; see the module docstring for the fields."""
+    """One exercise; see the module docstring for the fields.
+
+    Lesson: none (part of the exercise checker).
+    """
 
     name: str
     lesson: str

@@ -32,7 +32,10 @@ __all__ = [
 
 @dataclass(frozen=True)
 class LogisticProblem:
-    """A fixed binary classification data set for measuring gradient noise."""
+    """A fixed binary classification data set for measuring gradient noise.
+
+    Lesson: none (a helper of the loss-landscape figures).
+    """
 
     features: np.ndarray      # (N, d)
     labels: np.ndarray        # (N,) 0.0 or 1.0
@@ -42,6 +45,8 @@ class LogisticProblem:
 def logistic_problem(n_examples: int = 1000, n_features: int = 2,
                      rng: np.random.Generator | int | None = 0) -> LogisticProblem:
     r"""A seeded logistic-regression data set.
+
+    Lesson: ``optimisation`` (Loss landscapes, SGD noise, momentum and Adam).
 
     Features x ~ N(0, I_d), true weights w* ~ N(0, 4 I_d) / √d, labels
     y ~ Bernoulli(σ(x · w*)).
@@ -79,6 +84,8 @@ def logistic_problem(n_examples: int = 1000, n_features: int = 2,
 
 def logistic_gradients(features: Any, labels: Any, weights: Any) -> np.ndarray:
     r"""Per-example gradients of the logistic (binary cross-entropy) loss.
+
+    Lesson: ``optimisation`` (Loss landscapes, SGD noise, momentum and Adam).
 
     .. math::
         \ell_i(w) = -y_i \log \sigma(x_i \cdot w) - (1 - y_i) \log(1 - \sigma(x_i \cdot w)),
@@ -149,6 +156,8 @@ def minibatch_gradients(per_example_grads: Any, batch_size: int, n_batches: int 
                         rng: np.random.Generator | int | None = None) -> np.ndarray:
     r"""Mini-batch gradients g_B = (1/|B|) Σ_{i∈B} ∇ℓ_i for random batches.
 
+    Lesson: ``optimisation`` (Loss landscapes, SGD noise, momentum and Adam).
+
     Parameters
     ----------
     per_example_grads : array_like, shape (N, P) or (N,)
@@ -184,7 +193,10 @@ def minibatch_gradients(per_example_grads: Any, batch_size: int, n_batches: int 
 
 @dataclass(frozen=True)
 class GradientNoise:
-    """Measured variance of mini-batch gradients against the batch size."""
+    """Measured variance of mini-batch gradients against the batch size.
+
+    Lesson: none (a helper of the loss-landscape figures).
+    """
 
     batch_sizes: np.ndarray       # (K,)
     variances: np.ndarray         # (K,) mean over batches of ||g_B - g||^2
@@ -205,6 +217,8 @@ def minibatch_gradient_variance(
     rng: np.random.Generator | int | None = None,
 ) -> GradientNoise:
     r"""Measure how the noise of a mini-batch gradient falls with the batch size.
+
+    Lesson: ``optimisation`` (Loss landscapes, SGD noise, momentum and Adam).
 
     With g = (1/N) Σ ∇ℓ_i the full gradient and σ² = (1/N) Σ ‖∇ℓ_i − g‖² the
     per-example variance (the trace of the covariance), a batch of |B|

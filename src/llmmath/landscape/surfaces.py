@@ -33,6 +33,8 @@ MAX_COORD_32 = 1e6   # the same for float32 (100 x (1e6)^4 = 1e26 < 3.4e38)
 class Surface:
     """A smooth function of two variables with its gradient and Hessian in closed form.
 
+    Lesson: none (a helper of the loss-landscape figures).
+
     Build one with :func:`quadratic_bowl`, :func:`saddle`, :func:`rosenbrock`
     or :func:`double_well`. Points are arrays whose last axis holds (x, y);
     leading axes are batches. float32 in, float32 out; float64 otherwise.
@@ -122,6 +124,8 @@ def _arr(rows: Any) -> np.ndarray:
 def quadratic_bowl(condition_number: float = 10.0, curvature: float = 1.0) -> Surface:
     r"""A convex quadratic with a chosen condition number.
 
+    Lesson: ``optimisation`` (Loss landscapes, SGD noise, momentum and Adam).
+
     .. math:: f(x, y) = \tfrac{c}{2}\,(x^2 + \kappa\, y^2), \qquad
               \nabla^2 f = \operatorname{diag}(c,\ c\kappa)
 
@@ -168,6 +172,8 @@ def quadratic_bowl(condition_number: float = 10.0, curvature: float = 1.0) -> Su
 def saddle() -> Surface:
     r"""The saddle f(x, y) = x² − y²: a minimum along x, a maximum along y.
 
+    Lesson: ``optimisation`` (Loss landscapes, SGD noise, momentum and Adam).
+
     .. math:: \nabla f = (2x, -2y), \qquad \nabla^2 f = \operatorname{diag}(2, -2)
 
     The origin is stationary and the Hessian's eigenvalues have opposite signs.
@@ -199,6 +205,8 @@ def saddle() -> Surface:
 
 def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
     r"""Rosenbrock's banana valley, minimum f = 0 at (a, a²).
+
+    Lesson: ``optimisation`` (Loss landscapes, SGD noise, momentum and Adam).
 
     .. math::
         f = (a - x)^2 + b\,(y - x^2)^2, \quad
@@ -242,6 +250,8 @@ def rosenbrock(a: float = 1.0, b: float = 100.0) -> Surface:
 def double_well() -> Surface:
     r"""Two minima at (±1, 0) with a saddle between them at the origin.
 
+    Lesson: ``optimisation`` (Loss landscapes, SGD noise, momentum and Adam).
+
     .. math::
         f = (x^2 - 1)^2 + y^2, \quad \nabla f = \big(4x(x^2 - 1),\ 2y\big), \quad
         \nabla^2 f = \operatorname{diag}(12x^2 - 4,\ 2)
@@ -274,7 +284,10 @@ def double_well() -> Surface:
 
 @dataclass(frozen=True)
 class CriticalPoint:
-    """What the first and second derivatives say about one point."""
+    """What the first and second derivatives say about one point.
+
+    Lesson: none (a helper of the loss-landscape figures).
+    """
 
     point: np.ndarray        # (2,)
     gradient: np.ndarray     # (2,)
@@ -284,6 +297,8 @@ class CriticalPoint:
 
 def hessian_eigenvalues(surface: Surface, points: Any) -> np.ndarray:
     r"""Eigenvalues of the Hessian at each point, ascending: shape (..., 2) -> (..., 2).
+
+    Lesson: ``optimisation`` (Loss landscapes, SGD noise, momentum and Adam).
 
     For a symmetric 2 × 2 matrix [[a, b], [b, d]] they are
     (a + d)/2 ∓ √(((a − d)/2)² + b²).
@@ -311,6 +326,8 @@ def hessian_eigenvalues(surface: Surface, points: Any) -> np.ndarray:
 
 def classify_point(surface: Surface, point: Any, atol: float = 1e-8) -> CriticalPoint:
     r"""Classify a point by the second-order conditions.
+
+    Lesson: ``optimisation`` (Loss landscapes, SGD noise, momentum and Adam).
 
     Stationary when ‖∇f‖ <= ``atol``; then, with λ₁ <= λ₂ the Hessian's
     eigenvalues: a minimum if λ₁ > atol, a maximum if λ₂ < −atol, a saddle if

@@ -36,7 +36,10 @@ MAX_BLOWUP = 1e20  # with |θ| below it, gradients and Adam's g² stay finite on
 
 @dataclass(frozen=True)
 class Trajectory:
-    """The path of an optimiser: ``points[t]`` after t steps, ``losses[t] = f(points[t])``."""
+    """The path of an optimiser: ``points[t]`` after t steps, ``losses[t] = f(points[t])``.
+
+    Lesson: none (a helper of the loss-landscape figures).
+    """
 
     points: np.ndarray      # (n + 1, 2)
     losses: np.ndarray      # (n + 1,)
@@ -67,6 +70,8 @@ def run_optimizer(
     rng: np.random.Generator | int | None = None,
 ) -> Trajectory:
     r"""Minimise a surface with an optimiser of :mod:`llmmath.optim` and record the path.
+
+    Lesson: ``optimisation`` (Loss landscapes, SGD noise, momentum and Adam).
 
     The parameters are one :class:`~llmmath.autograd.Tensor` of shape (2,).
     Each step: ``zero_grad``; the gradient (autograd through

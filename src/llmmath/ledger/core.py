@@ -235,6 +235,8 @@ def _load() -> None:
 def claims(file: str | None = None) -> list[Claim]:
     """Every claim of the ledger in syllabus order (optionally one file's).
 
+    Lesson: ``study_path`` (A two-week study path).
+
     Nothing is computed: this reads the recorded data.
     """
     _load()

@@ -30,7 +30,10 @@ __all__ = ["GPTConfig", "CausalSelfAttention", "MLP", "Block", "GPT"]
 
 @dataclass
 class GPTConfig:
-    """Hyper-parameters of :class:`GPT` (nanoGPT's defaults: GPT-2 small, padded vocabulary)."""
+    """Hyper-parameters of :class:`GPT` (nanoGPT's defaults: GPT-2 small, padded vocabulary).
+
+    Lesson: none (a building block of the models).
+    """
 
     block_size: int = 1024
     vocab_size: int = 50304
@@ -55,6 +58,8 @@ class GPTConfig:
 
 class CausalSelfAttention(Module):
     """Multi-head self-attention in which position t sees only positions <= t.
+
+    Lesson: none (a building block of the models).
 
     Two paths compute the same numbers. The readable one (``fused=False``) is
     nanoGPT's: split the packed projection into q, k and v, give each a head
@@ -125,7 +130,10 @@ class CausalSelfAttention(Module):
 
 
 class MLP(Module):
-    """Position-wise feed-forward: C -> 4C -> GELU (tanh) -> C."""
+    """Position-wise feed-forward: C -> 4C -> GELU (tanh) -> C.
+
+    Lesson: none (a building block of the models).
+    """
 
     def __init__(self, config: GPTConfig, *, dtype: Any = np.float32, rng: Any = None) -> None:
         gen = check_rng(rng, "MLP")
@@ -140,7 +148,10 @@ class MLP(Module):
 
 
 class Block(Module):
-    """One transformer block, pre-LayerNorm: x + attn(ln(x)), then x + mlp(ln(x))."""
+    """One transformer block, pre-LayerNorm: x + attn(ln(x)), then x + mlp(ln(x)).
+
+    Lesson: none (a building block of the models).
+    """
 
     def __init__(self, config: GPTConfig, *, dtype: Any = np.float32, rng: Any = None) -> None:
         gen = check_rng(rng, "Block")
@@ -160,6 +171,8 @@ class Block(Module):
 
 class GPT(LanguageModel):
     """A GPT-2 style decoder-only transformer (nanoGPT's ``model.py``).
+
+    Lesson: ``training_loop`` (The complete training loop).
 
     Parameters and names match nanoGPT, so ``state_dict`` and
     ``load_state_dict`` exchange weights with the PyTorch model. The output
@@ -224,6 +237,8 @@ class GPT(LanguageModel):
 
     def forward(self, idx: Any, targets: Any = None, *, need_weights: bool = False) -> Any:
         """Logits for every position (and the mean cross-entropy when ``targets`` is given).
+
+        Lesson: ``training_loop`` (The complete training loop).
 
         Without targets only the last position's logits are computed, shape (B, 1, V).
         Targets equal to -1 are ignored (padding). With ``need_weights`` the

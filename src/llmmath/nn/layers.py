@@ -23,6 +23,8 @@ __all__ = ["Linear", "Embedding", "LayerNorm", "RMSNorm", "Dropout"]
 class Linear(Module):
     """y = x Wᵀ + b with W of shape (out_features, in_features), PyTorch's layout and init.
 
+    Lesson: ``tensors`` (NumPy, PyTorch and llmmath side by side).
+
     Weights and bias start uniform in ±1/√in_features (PyTorch's default).
 
     Examples
@@ -45,7 +47,10 @@ class Linear(Module):
 
 
 class Embedding(Module):
-    """A lookup table: row i of ``weight`` (num_embeddings, embedding_dim) is token i's vector."""
+    """A lookup table: row i of ``weight`` (num_embeddings, embedding_dim) is token i's vector.
+
+    Lesson: none (a building block of the models).
+    """
 
     def __init__(self, num_embeddings: int, embedding_dim: int, *, dtype: Any = np.float32,
                  rng: Any = None) -> None:
@@ -59,7 +64,10 @@ class Embedding(Module):
 
 
 class LayerNorm(Module):
-    """Layer normalisation over the last axis, bias optional (nanoGPT's LayerNorm)."""
+    """Layer normalisation over the last axis, bias optional (nanoGPT's LayerNorm).
+
+    Lesson: none (a building block of the models).
+    """
 
     def __init__(self, ndim: int, bias: bool = True, eps: float = 1e-5, *,
                  dtype: Any = np.float32) -> None:
@@ -75,6 +83,8 @@ class LayerNorm(Module):
 
 class RMSNorm(Module):
     """Root-mean-square normalisation over the last axis with a gain (Llama's norm, no bias).
+
+    Lesson: none (a building block of the models).
 
     y = w ⊙ x / sqrt(mean(x²) + eps), the gain starting at ones; the node is
     :func:`llmmath.autograd.functional.rms_norm`.
@@ -97,7 +107,10 @@ class RMSNorm(Module):
 
 
 class Dropout(Module):
-    """Inverted dropout with probability p while training; the identity in eval mode."""
+    """Inverted dropout with probability p while training; the identity in eval mode.
+
+    Lesson: none (a building block of the models).
+    """
 
     def __init__(self, p: float = 0.0, rng: Any = None) -> None:
         self.p = check_float(p, "p", "Dropout", min_value=0.0, max_value=1.0)

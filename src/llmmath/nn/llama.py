@@ -60,6 +60,8 @@ __all__ = ["LlamaConfig", "Attention", "FeedForward", "TransformerBlock", "Llama
 def llama_hidden_size(n_embd: int, multiple_of: int) -> int:
     """Meta's rule for the SwiGLU width: 2/3 of 4C, rounded up to a multiple of ``multiple_of``.
 
+    Lesson: ``rmsnorm_swiglu`` (RMSNorm and SwiGLU).
+
     Examples
     --------
     >>> llama_hidden_size(4096, 256), llama_hidden_size(64, 32)     # Llama 7B; our tiny width
@@ -72,6 +74,8 @@ def llama_hidden_size(n_embd: int, multiple_of: int) -> int:
 @dataclass
 class LlamaConfig:
     """Hyper-parameters of :class:`Llama` (sizes default to GPT-2 small's, as :class:`GPTConfig`).
+
+    Lesson: ``rope`` (Positions by rotation (RoPE)).
 
     ``ffn_hidden`` None takes Meta's rule (:func:`llama_hidden_size`: 2/3 of
     4C rounded up to ``multiple_of``); set it to match another model's
@@ -142,6 +146,8 @@ def _positions(token_positions: Any, B: int, T: int, op: str) -> np.ndarray:
 class Attention(Module):
     """Causal multi-head self-attention with rotary positions (Meta's ``Attention``).
 
+    Lesson: ``rope`` (Positions by rotation (RoPE)).
+
     q, k and v come from three bias-free projections; q and k of the token
     at position m are rotated by R(m) (:func:`~llmmath.autograd.functional.rope`)
     before the scaled dot product, so the score of query m and key n depends
@@ -199,7 +205,10 @@ class Attention(Module):
 
 
 class FeedForward(Module):
-    """The SwiGLU layer: w2(SiLU(w1 x) ⊙ w3 x), C -> H -> C, no biases (Meta's ``FeedForward``)."""
+    """The SwiGLU layer: w2(SiLU(w1 x) ⊙ w3 x), C -> H -> C, no biases (Meta's ``FeedForward``).
+
+    Lesson: none (a building block of the models).
+    """
 
     def __init__(self, config: LlamaConfig, *, dtype: Any = np.float32, rng: Any = None) -> None:
         gen = check_rng(rng, "FeedForward")
@@ -215,7 +224,10 @@ class FeedForward(Module):
 
 
 class TransformerBlock(Module):
-    """One Llama block, pre-norm: h = x + attention(norm(x)), out = h + feed_forward(norm(h))."""
+    """One Llama block, pre-norm: h = x + attention(norm(x)), out = h + feed_forward(norm(h)).
+
+    Lesson: none (a building block of the models).
+    """
 
     def __init__(self, config: LlamaConfig, *, dtype: Any = np.float32, rng: Any = None) -> None:
         gen = check_rng(rng, "TransformerBlock")
@@ -235,6 +247,8 @@ class TransformerBlock(Module):
 
 class Llama(LanguageModel):
     """A Llama-style decoder-only transformer (Meta's ``Transformer``), the same interface as GPT.
+
+    Lesson: none (a building block of the models).
 
     ``forward``, ``generate``, ``param_groups`` and ``state_dict`` behave as
     :class:`~llmmath.nn.GPT`'s, so training, evaluation and sampling take
@@ -360,6 +374,8 @@ def _translate(name: Any, table: Mapping[str, str], op: str, what: str) -> str:
 def hf_llama_key(name: str) -> str:
     """The Hugging Face ``LlamaForCausalLM`` name of one of our :class:`Llama` parameters.
 
+    Lesson: none (a building block of the models).
+
     The whole table is :data:`HF_LLAMA_NAMES`. Meta's names are ours, so this
     is also Meta's ``convert_llama_weights_to_hf`` renaming. Remember the
     rows of ``wq`` and ``wk`` must also be permuted (:func:`hf_rope_permutation`).
@@ -376,6 +392,8 @@ def hf_llama_key(name: str) -> str:
 
 def hf_rope_permutation(n_heads: int, head_size: int) -> np.ndarray:
     """Row order that turns our (Meta's) ``wq``/``wk`` into Hugging Face's: ``W_hf = W[perm]``.
+
+    Lesson: none (a building block of the models).
 
     We rotate neighbouring coordinates (2i, 2i+1) of a head; Hugging Face's
     ``rotate_half`` rotates i with i + hs/2, by the same angle m ω_i. So
@@ -414,6 +432,8 @@ def hf_rope_permutation(n_heads: int, head_size: int) -> np.ndarray:
 def to_hf_llama(state_dict: Mapping[str, Any], config: LlamaConfig) -> dict[str, np.ndarray]:
     """Our :class:`Llama` state dict under Hugging Face's names, ``wq`` and ``wk`` permuted.
 
+    Lesson: none (a building block of the models).
+
     Loaded into ``transformers.LlamaForCausalLM`` (with the same sizes,
     ``rope_theta``, ``rms_norm_eps`` and ``tie_word_embeddings``) it computes
     the same logits. Tied embeddings appear under both names.
@@ -441,6 +461,8 @@ def to_hf_llama(state_dict: Mapping[str, Any], config: LlamaConfig) -> dict[str,
 
 def from_hf_llama(state_dict: Mapping[str, Any], config: LlamaConfig) -> dict[str, np.ndarray]:
     """The inverse of :func:`to_hf_llama`: Hugging Face names and row order back to ours.
+
+    Lesson: none (a building block of the models).
 
     Examples
     --------

@@ -24,7 +24,10 @@ __all__ = ["LanguageModel"]
 
 
 class LanguageModel(Module):
-    """A next-token model: ``forward(idx, targets)`` -> ``(logits, loss)``; sampling on top."""
+    """A next-token model: ``forward(idx, targets)`` -> ``(logits, loss)``; sampling on top.
+
+    Lesson: none (a building block of the models).
+    """
 
     config: Any
 
@@ -33,6 +36,8 @@ class LanguageModel(Module):
                  min_p: float | None = None, rng: Any = None,
                  use_cache: bool = True) -> np.ndarray:
         """Extend each sequence by sampling one token at a time from the model.
+
+        Lesson: ``training_loop`` (The complete training loop).
 
         The context is cropped to the last ``block_size`` tokens; each next
         token is drawn by :func:`llmmath.prob.sample` from the last position's

@@ -30,6 +30,8 @@ ARCHITECTURES: dict[str, tuple[type, type]] = {
 def model_config(arch: str, **fields: Any) -> GPTConfig | LlamaConfig:
     """The configuration of architecture ``arch`` with ``fields``.
 
+    Lesson: none (a building block of the models).
+
     Raises
     ------
     InvalidValueError
@@ -57,6 +59,8 @@ def model_config(arch: str, **fields: Any) -> GPTConfig | LlamaConfig:
 def architecture(config: Any) -> str:
     """The name of the architecture of a configuration or a model.
 
+    Lesson: none (a building block of the models).
+
     Examples
     --------
     >>> architecture(GPTConfig()), architecture(LlamaConfig())
@@ -72,6 +76,8 @@ def architecture(config: Any) -> str:
 def build_model(config: GPTConfig | LlamaConfig, *, dtype: Any = np.float32,
                 rng: Any = None) -> GPT | Llama:
     """A fresh model of the architecture ``config`` belongs to.
+
+    Lesson: none (a building block of the models).
 
     Examples
     --------

@@ -22,6 +22,8 @@ __all__ = ["Module", "ModuleList", "ModuleDict", "float_dtype"]
 class Module:
     """Base class: parameters and sub-modules are found through attributes, in order.
 
+    Lesson: none (a building block of the models).
+
     Examples
     --------
     >>> from llmmath.nn import Linear
@@ -135,7 +137,10 @@ class Module:
 
 
 class ModuleList(Module):
-    """Modules in a list, named '0', '1', … (like ``torch.nn.ModuleList``)."""
+    """Modules in a list, named '0', '1', … (like ``torch.nn.ModuleList``).
+
+    Lesson: none (a building block of the models).
+    """
 
     def __init__(self, modules: list[Module]) -> None:
         self._items = list(modules)
@@ -158,7 +163,10 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """Modules by name, reachable as attributes (like ``torch.nn.ModuleDict``)."""
+    """Modules by name, reachable as attributes (like ``torch.nn.ModuleDict``).
+
+    Lesson: none (a building block of the models).
+    """
 
     def __init__(self, **modules: Module) -> None:
         for name, m in modules.items():

@@ -23,6 +23,8 @@ __all__ = ["filter_top_k", "filter_top_p", "filter_min_p", "sample", "decoding_d
 def filter_top_k(logits: Any, k: int) -> np.ndarray:
     """Keep the ``k`` largest logits of each row; set the rest to ``-inf``.
 
+    Lesson: none (a utility beside the probability functions).
+
     A token survives when its logit is not below the k-th largest logit of its
     row (the rule ``logits < kth_value -> -inf`` of Hugging Face's
     ``TopKLogitsWarper``). Ties with the k-th value are therefore all kept, so
@@ -73,6 +75,8 @@ def filter_top_k(logits: Any, k: int) -> np.ndarray:
 
 def filter_top_p(logits: Any, p: float) -> np.ndarray:
     """Nucleus filtering: keep the smallest set of top tokens whose mass reaches ``p``.
+
+    Lesson: none (a utility beside the probability functions).
 
     Sort the tokens by probability, largest first. A token is in the nucleus
     when the total probability of the tokens ranked above it is still below
@@ -133,6 +137,8 @@ def filter_top_p(logits: Any, p: float) -> np.ndarray:
 def filter_min_p(logits: Any, p: float) -> np.ndarray:
     """Min-p filtering: keep tokens at least ``p`` times as likely as the best one.
 
+    Lesson: none (a utility beside the probability functions).
+
     A token survives when ``prob_i >= p * max_j prob_j``, which on logits reads
     ``z_i - max z >= log p`` (the same test, free of underflow). The threshold
     scales with the model's confidence: a peaked distribution keeps few tokens,
@@ -191,6 +197,9 @@ def sample(
     num_samples: int | None = None,
 ) -> int | np.ndarray:
     """Draw token ids from logits the way a decoder does.
+
+    Lessons: ``why_math`` (Why the mathematics matters); ``sampling`` (Sampling: greedy,
+    temperature, top-k, top-p, min-p).
 
     The steps, in order (the order of Hugging Face's logits processors):
     divide the logits by ``temperature``; apply :func:`filter_top_k`, then
@@ -302,6 +311,9 @@ def decoding_distribution(
     min_p: float | None = None,
 ) -> np.ndarray:
     """The distribution that :func:`sample` draws from, after temperature and filters.
+
+    Lessons: ``why_math`` (Why the mathematics matters); ``sampling`` (Sampling: greedy,
+    temperature, top-k, top-p, min-p).
 
     The same steps as :func:`sample`, in the same order: divide the logits by
     ``temperature``; apply :func:`filter_top_k`, :func:`filter_top_p` and

@@ -47,6 +47,8 @@ class GaussianFit:
 def categorical_mle(counts: Any, axis: int = -1, alpha: float = 0.0) -> np.ndarray:
     """Maximum-likelihood (or additively smoothed) categorical probabilities.
 
+    Lesson: ``mle`` (The chain rule of probability and MLE).
+
     Maximising ``sum_i c_i log p_i`` subject to ``sum_i p_i = 1`` (a Lagrange
     multiplier) gives ``p_i = c_i / sum_j c_j``: the relative frequencies. With
     ``alpha > 0`` the estimate is ``(c_i + alpha) / (sum_j c_j + K alpha)``
@@ -109,6 +111,8 @@ def categorical_mle(counts: Any, axis: int = -1, alpha: float = 0.0) -> np.ndarr
 
 def gaussian_mle(x: Any, axis: int | None = None) -> GaussianFit:
     """Maximum-likelihood estimates of a normal distribution's mean and variance.
+
+    Lesson: none (a utility beside the probability functions).
 
     Setting the derivatives of ``sum_i log N(x_i; mu, s^2)`` to zero gives
     ``mu = (1/N) sum_i x_i`` and ``s^2 = (1/N) sum_i (x_i - mu)^2``. The variance
@@ -173,6 +177,8 @@ def gaussian_mle(x: Any, axis: int | None = None) -> GaussianFit:
 
 def bayes_posterior(prior: Any, likelihood: Any, axis: int = -1) -> np.ndarray:
     """Bayes' rule over a discrete set of hypotheses.
+
+    Lesson: ``bayes`` (Bayes' rule in training).
 
     ``P(h | D) = P(D | h) P(h) / sum_h' P(D | h') P(h')``. The likelihood is
     first divided by its largest value (the posterior ignores a common factor),
@@ -278,6 +284,8 @@ def _values_and_probs(values: Any, probs: Any, axis: int, op: str) -> tuple[np.n
 def expectation(values: Any, probs: Any, axis: int = -1) -> np.ndarray:
     """Expected value of a discrete random variable: ``E[X] = sum_i p_i x_i``.
 
+    Lesson: ``random_variables`` (Random variables, expectation and variance).
+
     Parameters
     ----------
     values : array_like
@@ -321,6 +329,8 @@ def expectation(values: Any, probs: Any, axis: int = -1) -> np.ndarray:
 
 def variance(values: Any, probs: Any, axis: int = -1) -> np.ndarray:
     """Variance of a discrete random variable: ``Var[X] = sum_i p_i (x_i - E[X])^2``.
+
+    Lesson: ``random_variables`` (Random variables, expectation and variance).
 
     Computed around the mean (two passes) rather than as ``E[X^2] - E[X]^2``,
     which cancels catastrophically when the mean is large compared with the
@@ -366,6 +376,8 @@ def variance(values: Any, probs: Any, axis: int = -1) -> np.ndarray:
 
 def categorical_log_likelihood(probs: Any, observations: Any) -> float:
     """Log-likelihood of observed categories: ``sum_t log p_t[x_t]``.
+
+    Lesson: ``mle`` (The chain rule of probability and MLE).
 
     With one distribution ``probs`` of shape ``(K,)`` the observations are i.i.d.
     draws from it. With ``probs`` of shape ``(N, K)`` row ``t`` is the

@@ -66,6 +66,8 @@ def _normal_args(x: Any, mean: Any, std: Any, op: str) -> tuple[np.ndarray, np.n
 def normal_logpdf(x: Any, mean: Any = 0.0, std: Any = 1.0) -> np.ndarray:
     """Log-density of the normal distribution ``N(mean, std^2)``.
 
+    Lesson: ``bayes`` (Bayes' rule in training).
+
     ``log N(x; mu, s^2) = -(x - mu)^2 / (2 s^2) - log s - log(2 pi) / 2``,
     evaluated as ``-z^2 / 2 - log s - log(2 pi) / 2`` with ``z = (x - mu) / s``,
     so it stays finite where the density itself underflows to 0. ``x = ±inf``
@@ -123,6 +125,8 @@ def _logpdf(x: Any, mean: Any, std: Any, op: str) -> np.ndarray:
 
 def normal_pdf(x: Any, mean: Any = 0.0, std: Any = 1.0) -> np.ndarray:
     """Density of the normal distribution ``N(mean, std^2)``.
+
+    Lesson: ``random_variables`` (Random variables, expectation and variance).
 
     ``N(x; mu, s^2) = exp(-(x - mu)^2 / (2 s^2)) / (s sqrt(2 pi))``, computed as
     ``exp(normal_logpdf(x, mean, std))``: no overflow for a tiny ``s``, and 0
@@ -206,6 +210,8 @@ def _shrunk_solution(X: np.ndarray, y: np.ndarray, lam: float) -> np.ndarray:
 def ridge_regression(X: Any, y: Any, lam: float) -> np.ndarray:
     """L2-penalised least squares (ridge regression, weight decay in the loss).
 
+    Lesson: ``bayes`` (Bayes' rule in training).
+
     ``w = argmin_w ||y - X w||^2 + lam ||w||^2 = (X^T X + lam I)^{-1} X^T y``.
     Computed from the singular value decomposition ``X = U S V^T`` as
     ``w = V diag(s_i / (s_i^2 + lam)) U^T y``, which never forms ``X^T X`` (whose
@@ -280,6 +286,8 @@ class LinearGaussianPosterior:
 def linear_gaussian_posterior(X: Any, y: Any, noise_std: float,
                               prior_std: float) -> LinearGaussianPosterior:
     """Bayesian linear regression with a zero-mean Gaussian prior on the weights.
+
+    Lesson: ``bayes`` (Bayes' rule in training).
 
     Model: ``w ~ N(0, prior_std^2 I)`` and ``y | w ~ N(X w, noise_std^2 I)``.
     The posterior is Gaussian with precision ``A = X^T X / s^2 + I / s_p^2``,

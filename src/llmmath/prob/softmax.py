@@ -69,6 +69,10 @@ def _log_sum_exp_shifted(z: np.ndarray, ax: int) -> np.ndarray:
 def softmax(x: Any, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
     """Normalised exponentials: turn logits into a probability distribution.
 
+    Lessons: ``why_math`` (Why the mathematics matters); ``attention`` (Attention as matrix
+    operations); ``attention_spectrum`` (Eigenvalues of attention); ``softmax_jacobian`` (The
+    softmax Jacobian); ``sampling`` (Sampling: greedy, temperature, top-k, top-p, min-p).
+
     ``softmax(x)_i = exp(x_i / T) / sum_j exp(x_j / T)``, computed as
     ``exp(z_i) / sum_j exp(z_j)`` with ``z = (x - max x) / T`` so that no
     exponential overflows (the shift cancels between numerator and
@@ -132,6 +136,8 @@ entries.
 def log_softmax(x: Any, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
     """Logarithm of :func:`softmax`, computed without forming the probabilities.
 
+    Lesson: ``cross_entropy_grad`` (The cross-entropy + softmax gradient).
+
     ``log_softmax(x)_i = z_i - log sum_j exp(z_j)`` with ``z = (x - max x) / T``.
     Accurate where ``log(softmax(x))`` would give ``-inf`` for a probability that
     underflows (``log_softmax([0, -1000])[1]`` is exactly ``-1000``).
@@ -188,6 +194,8 @@ def log_softmax(x: Any, axis: int = -1, temperature: float = 1.0) -> np.ndarray:
 
 def logsumexp(x: Any, axis: int | None = -1, keepdims: bool = False) -> np.ndarray:
     """``log(sum(exp(x)))`` along an axis, without overflow or underflow.
+
+    Lesson: ``cross_entropy_grad`` (The cross-entropy + softmax gradient).
 
     ``logsumexp(x) = m + log sum_i exp(x_i - m)`` with ``m = max x``. A slice of
     only ``-inf`` (the log of zero mass) gives ``-inf``, and an empty slice
@@ -251,6 +259,8 @@ def logsumexp(x: Any, axis: int | None = -1, keepdims: bool = False) -> np.ndarr
 def sigmoid(x: Any) -> np.ndarray:
     """The logistic function ``1 / (1 + exp(-x))``, stable for any input.
 
+    Lesson: ``activations`` (ReLU, sigmoid and vanishing gradients).
+
     Computed as ``1 / (1 + exp(-x))`` for ``x >= 0`` and ``exp(x) / (1 + exp(x))``
     for ``x < 0``, so the exponential never exceeds 1 and never overflows.
     ``sigmoid(x) = softmax([x, 0])[0]``; ``sigmoid(-inf) = 0``, ``sigmoid(inf) = 1``.
@@ -295,6 +305,8 @@ def sigmoid(x: Any) -> np.ndarray:
 
 def log_sigmoid(x: Any) -> np.ndarray:
     """``log(sigmoid(x)) = -log(1 + exp(-x))``, accurate in both tails.
+
+    Lesson: none (a utility beside the probability functions).
 
     Computed with ``numpy.logaddexp(0, -x)``, so ``log_sigmoid(-1000)`` is
     ``-1000`` rather than ``log(0) = -inf``. It is the log-likelihood of a

@@ -46,11 +46,17 @@ MIN_RUNS_HELD_OUT = 8
 
 
 class ScalingFitError(InvalidValueError):
-    """The runs of a sweep cannot be fitted; the message says why and lists them."""
+    """The runs of a sweep cannot be fitted; the message says why and lists them.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
 
 
 def points_table(results: Sequence[RunResult], flagged: Sequence[str] = ()) -> str:
-    """The runs as a plain-text table (for error messages); ``flagged`` runs get a ``<-``."""
+    """The runs as a plain-text table (for error messages); ``flagged`` runs get a ``<-``.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
     lines = [f"  {'run':<16} {'N':>10} {'D':>11} {'val loss':>9}  {'log V':>6}"]
     for r in results:
         mark = "  <-" if r.name in flagged else ""
@@ -61,6 +67,8 @@ def points_table(results: Sequence[RunResult], flagged: Sequence[str] = ()) -> s
 
 def check_fittable(results: Sequence[RunResult]) -> None:
     """Raise :class:`ScalingFitError` unless the runs can be fitted.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
 
     Examples
     --------
@@ -105,7 +113,10 @@ def _arrays(results: Sequence[RunResult]) -> tuple[np.ndarray, np.ndarray, np.nd
 
 @dataclass(frozen=True, eq=False)
 class ScalingAnalysis:
-    """The fit of a sweep and what follows from it."""
+    """The fit of a sweep and what follows from it.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
 
     results: list[RunResult]
     fit: FitResult
@@ -202,6 +213,8 @@ def analyze(results: Sequence[RunResult], *, n_resamples: int = 200, confidence:
             n_compute: int = 25) -> ScalingAnalysis:
     """Fit, bootstrap, held-out R² and frontier of a sweep's runs.
 
+    Lesson: none (part of the ``llmmath scaling`` command).
+
     Parameters
     ----------
     results : sequence of RunResult
@@ -256,6 +269,8 @@ def analyze(results: Sequence[RunResult], *, n_resamples: int = 200, confidence:
 
 def summary(analysis: ScalingAnalysis, sweep_record: dict[str, Any]) -> dict[str, Any]:
     """The JSON summary of a sweep: its plan, machine and time, then :meth:`ScalingAnalysis.to_dict`.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
 
     ``sweep_record`` is the sweep's ``sweep.json`` (:func:`llmmath.scaling.read_sweep`);
     ``sweep_seconds`` adds up the wall time of every session that ran the sweep.

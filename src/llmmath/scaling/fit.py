@@ -65,6 +65,8 @@ _ALPHA_BOUNDS = (0.0, 5.0)
 class ScalingLaw:
     """L(N, D) = E + A / N^alpha + B / D^beta.
 
+    Lesson: none (part of the ``llmmath scaling`` command).
+
     Examples
     --------
     >>> law = ScalingLaw(E=1.0, A=10.0, B=20.0, alpha=0.5, beta=0.5)
@@ -125,6 +127,8 @@ def _points(N: Any, D: Any, L: Any, op: str) -> tuple[np.ndarray, np.ndarray, np
 def huber(r: Any, delta: float = HUBER_DELTA) -> np.ndarray:
     """Huber's loss: ``r**2 / 2`` where ``|r| <= delta``, ``delta * (|r| - delta / 2)`` beyond.
 
+    Lesson: none (part of the ``llmmath scaling`` command).
+
     Examples
     --------
     >>> huber([0.0, 0.5e-3, 2e-3]).tolist()          # 0, r²/2, δ(|r| − δ/2)
@@ -146,6 +150,8 @@ def _lse3(u1: np.ndarray, u2: np.ndarray, u3: np.ndarray) -> tuple[np.ndarray, .
 def predict_log_loss(theta: Any, N: Any, D: Any) -> np.ndarray:
     """``LSE(a - alpha log N, b - beta log D, e)``: log L(N, D) for ``theta = (a, b, e, alpha, beta)``.
 
+    Lesson: none (part of the ``llmmath scaling`` command).
+
     Examples
     --------
     >>> law = ScalingLaw(E=1.0, A=10.0, B=20.0, alpha=0.5, beta=0.5)
@@ -161,6 +167,8 @@ def predict_log_loss(theta: Any, N: Any, D: Any) -> np.ndarray:
 
 def huber_objective(theta: Any, N: Any, D: Any, L: Any, delta: float = HUBER_DELTA) -> float:
     """The quantity the fit minimises: ``sum_i Huber_delta(log L_hat(N_i, D_i) - log L_i)``.
+
+    Lesson: ``scaling_laws`` (Scaling laws).
 
     Examples
     --------
@@ -196,6 +204,8 @@ def _objective_and_gradient(theta: np.ndarray, log_n: np.ndarray, log_d: np.ndar
 def start_grid() -> np.ndarray:
     """Hoffmann et al.'s grid of starting points, rows ``(a, b, e, alpha, beta)``: 4,500 of them.
 
+    Lesson: none (part of the ``llmmath scaling`` command).
+
     Examples
     --------
     >>> g = start_grid()
@@ -220,7 +230,10 @@ def _grid_objectives(grid: np.ndarray, log_n: np.ndarray, log_d: np.ndarray,
 
 @dataclass(frozen=True, eq=False)
 class FitResult:
-    """What :func:`fit_scaling_law` returns."""
+    """What :func:`fit_scaling_law` returns.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
 
     law: ScalingLaw
     objective: float          # sum of Huber losses at the optimum (not divided by delta)
@@ -266,6 +279,8 @@ def _minimize(theta0: np.ndarray, log_n: np.ndarray, log_d: np.ndarray, log_l: n
 def fit_scaling_law(N: Any, D: Any, L: Any, *, delta: float = HUBER_DELTA, n_starts: int = 16,
                     starts: Any = None) -> FitResult:
     """Fit ``L(N, D) = E + A / N^alpha + B / D^beta`` to measured runs (Chinchilla's approach 3).
+
+    Lesson: ``scaling_laws`` (Scaling laws).
 
     Parameters
     ----------
@@ -337,6 +352,8 @@ def _fit(n: np.ndarray, d: np.ndarray, l: np.ndarray, delta: float, n_starts: in
 def r_squared(y: Any, y_hat: Any) -> float:
     """Coefficient of determination ``1 - sum (y - y_hat)^2 / sum (y - mean y)^2``.
 
+    Lesson: none (part of the ``llmmath scaling`` command).
+
     Examples
     --------
     >>> r_squared([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]), r_squared([1.0, 2.0, 3.0], [2.0, 2.0, 2.0])
@@ -360,7 +377,10 @@ def _identifiable(n: np.ndarray, d: np.ndarray) -> bool:
 
 @dataclass(frozen=True, eq=False)
 class BootstrapResult:
-    """Percentile intervals for the law's constants from refits on resampled runs."""
+    """Percentile intervals for the law's constants from refits on resampled runs.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
 
     samples: np.ndarray = field(repr=False)   # (n_resamples, 5): E, A, B, alpha, beta
     confidence: float
@@ -391,6 +411,8 @@ def bootstrap_scaling_law(N: Any, D: Any, L: Any, *, n_resamples: int = 200,
                           delta: float = HUBER_DELTA, n_starts: int = 1,
                           center: FitResult | None = None) -> BootstrapResult:
     """Refit the law on runs resampled with replacement; percentile intervals for its constants.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
 
     Each resample draws ``n`` of the ``n`` runs with replacement (a resample
     with a single distinct N or D cannot determine alpha or beta and is drawn
@@ -452,6 +474,8 @@ def cross_validated_predictions(N: Any, D: Any, L: Any, *, k: int = 5,
                                 delta: float = HUBER_DELTA, n_starts: int = 4) -> np.ndarray:
     """Each run's loss predicted by a fit that did not see it (``k``-fold, folds shuffled).
 
+    Lesson: none (part of the ``llmmath scaling`` command).
+
     The folds are drawn so that every training part keeps two distinct N and
     two distinct D. ``r_squared(L, cross_validated_predictions(N, D, L))`` is
     the held-out R².
@@ -491,6 +515,8 @@ def cross_validated_predictions(N: Any, D: Any, L: Any, *, k: int = 5,
 
 def fit_power_law(x: Any, y: Any) -> tuple[float, float]:
     """Least squares on logs for ``y = (c / x)^k``, Kaplan et al.'s form; returns ``(c, k)``.
+
+    Lesson: ``scaling_laws`` (Scaling laws).
 
     Examples
     --------

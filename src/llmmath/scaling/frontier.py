@@ -42,6 +42,8 @@ FLOPS_PER_PARAMETER_TOKEN = 6.0
 def training_flops(N: Any, D: Any) -> np.ndarray:
     """``C = 6 N D``.
 
+    Lesson: none (part of the ``llmmath scaling`` command).
+
     Examples
     --------
     >>> float(training_flops(1e6, 2e7))
@@ -52,6 +54,8 @@ def training_flops(N: Any, D: Any) -> np.ndarray:
 
 def frontier_exponents(alpha: float, beta: float) -> tuple[float, float]:
     """``(a, b) = (beta / (alpha + beta), alpha / (alpha + beta))``: N_opt ∝ C^a, D_opt ∝ C^b.
+
+    Lesson: ``scaling_laws`` (Scaling laws).
 
     Examples
     --------
@@ -69,7 +73,10 @@ def frontier_exponents(alpha: float, beta: float) -> tuple[float, float]:
 
 @dataclass(frozen=True, eq=False)
 class Frontier:
-    """The optimum at each compute budget ``C``."""
+    """The optimum at each compute budget ``C``.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
 
     C: np.ndarray
     N: np.ndarray                 # N_opt(C)
@@ -86,6 +93,8 @@ class Frontier:
 
 def compute_optimal(law: ScalingLaw, C: Any) -> Frontier:
     """The compute-optimal ``N`` and ``D`` of ``law`` for budgets ``C`` (FLOPs), ``C = 6 N D``.
+
+    Lesson: ``scaling_laws`` (Scaling laws).
 
     Examples
     --------
@@ -111,6 +120,8 @@ def compute_optimal(law: ScalingLaw, C: Any) -> Frontier:
 
 def isoflop_losses(law: ScalingLaw, C: float, N: Any) -> np.ndarray:
     """``L(N, C / 6N)``: the loss along one compute budget, an IsoFLOP profile.
+
+    Lesson: ``scaling_laws`` (Scaling laws).
 
     Examples
     --------

@@ -100,7 +100,10 @@ __all__ = ["ModelShape", "ParameterCount", "count_parameters", "shape_for_width"
 
 @dataclass(frozen=True, order=True)
 class ModelShape:
-    """A GPT's depth, width and heads."""
+    """A GPT's depth, width and heads.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
 
     n_layer: int
     n_embd: int
@@ -121,6 +124,8 @@ class ModelShape:
 def shape_for_width(n_embd: int) -> ModelShape:
     """The sweep's shape rule: ``n_layer = max(1, round(C / 48))``, ``n_head = max(1, C // 32)``.
 
+    Lesson: none (part of the ``llmmath scaling`` command).
+
     Examples
     --------
     >>> [shape_for_width(c).name for c in (32, 64, 96, 128, 192)]
@@ -134,7 +139,10 @@ def shape_for_width(n_embd: int) -> ModelShape:
 
 @dataclass(frozen=True)
 class ParameterCount:
-    """A GPT's parameters: Kaplan's non-embedding count, the embeddings and the total."""
+    """A GPT's parameters: Kaplan's non-embedding count, the embeddings and the total.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
 
     non_embedding: int      # blocks + final LayerNorm
     token_embedding: int    # V C (also the output layer: the weights are tied)
@@ -148,6 +156,8 @@ class ParameterCount:
 def count_parameters(shape: ModelShape, vocab_size: int, block_size: int,
                      bias: bool = True) -> ParameterCount:
     """Parameters of our GPT (``llmmath.nn.GPT``) of this shape, by formula.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
 
     Per block: two LayerNorms (``2 C`` each), the attention's ``C x 3C``
     projection and ``C x C`` output, the MLP's ``C x 4C`` and ``4C x C``: ``12 C^2``
@@ -169,6 +179,8 @@ def count_parameters(shape: ModelShape, vocab_size: int, block_size: int,
 def peak_learning_rate(n_embd: int) -> float:
     """The sweep's learning-rate rule: ``0.24 / n_embd``.
 
+    Lesson: ``scaling_laws`` (Scaling laws).
+
     Examples
     --------
     >>> peak_learning_rate(32), peak_learning_rate(96), peak_learning_rate(192)
@@ -180,7 +192,10 @@ def peak_learning_rate(n_embd: int) -> float:
 
 @dataclass(frozen=True, order=True)
 class RunSpec:
-    """One run of a sweep: a shape trained for ``steps`` steps."""
+    """One run of a sweep: a shape trained for ``steps`` steps.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
 
     shape: ModelShape
     steps: int
@@ -194,6 +209,8 @@ class RunSpec:
 @dataclass(frozen=True)
 class SweepPlan:
     """A sweep: every width in ``widths`` trained for every step count in ``steps``.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
 
     Examples
     --------
@@ -291,7 +308,10 @@ BUDGETS: dict[str, SweepPlan] = {
 
 
 def get_plan(name: str) -> SweepPlan:
-    """The budget called ``name`` (``quick``, ``full`` or ``test``)."""
+    """The budget called ``name`` (``quick``, ``full`` or ``test``).
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
     if name not in BUDGETS:
         raise InvalidValueError(f"scaling: unknown budget {name!r}; expected "
                                 f"{' or '.join(n for n in BUDGETS if n != 'test')}.")

@@ -63,12 +63,18 @@ _FORMAT = "llmmath-scaling-sweep"
 
 
 class SweepExistsError(InvalidValueError):
-    """A new sweep was asked to start in a directory that holds another one."""
+    """A new sweep was asked to start in a directory that holds another one.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
 
 
 @dataclass(frozen=True)
 class RunResult:
-    """The outcome of one finished run: its shape, what it saw and its final losses."""
+    """The outcome of one finished run: its shape, what it saw and its final losses.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
 
     name: str
     n_layer: int
@@ -102,7 +108,10 @@ class RunResult:
 
 
 class SweepProgress:
-    """What :func:`run_sweep` tells the outside world; the base class stays silent."""
+    """What :func:`run_sweep` tells the outside world; the base class stays silent.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
 
     def sweep_started(self, plan: SweepPlan, n_done: int) -> None: ...
 
@@ -119,7 +128,10 @@ class SweepProgress:
 
 @dataclass(eq=False)
 class SweepOutcome:
-    """What :func:`run_sweep` did."""
+    """What :func:`run_sweep` did.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
 
     plan: SweepPlan
     out: Path
@@ -140,7 +152,10 @@ class SweepOutcome:
 
 
 def machine_info() -> dict[str, Any]:
-    """The machine a sweep ran on: processor, cores, system, load, library versions."""
+    """The machine a sweep ran on: processor, cores, system, load, library versions.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
@@ -185,7 +200,10 @@ def _run_configs(plan: SweepPlan) -> dict[str, dict[str, Any]]:
 
 
 def read_sweep(out: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The ``sweep.json`` of directory ``out``, or None where there is none."""
+    """The ``sweep.json`` of directory ``out``, or None where there is none.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
     path = Path(out) / PLAN_NAME
     if not path.is_file():
         return None
@@ -200,7 +218,10 @@ def read_sweep(out: str | os.PathLike[str]) -> dict[str, Any] | None:
 
 
 def read_results(out: str | os.PathLike[str], plan: SweepPlan) -> list[RunResult]:
-    """The finished runs of the sweep in ``out``, in plan order."""
+    """The finished runs of the sweep in ``out``, in plan order.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
+    """
     results = []
     for spec in plan.runs():
         path = Path(out) / RUNS_DIR / spec.name / RESULT_NAME
@@ -256,6 +277,8 @@ def run_sweep(plan: SweepPlan, out: str | os.PathLike[str], *, resume: bool = Fa
               max_runs: int | None = None, progress: SweepProgress | None = None
               ) -> SweepOutcome:
     """Train every run of ``plan`` under ``out`` that is not finished yet.
+
+    Lesson: none (part of the ``llmmath scaling`` command).
 
     Parameters
     ----------

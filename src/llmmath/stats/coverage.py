@@ -48,6 +48,8 @@ def bootstrap_coverage(
 ) -> CoverageResult:
     """Coverage of a confidence interval for the mean, measured by simulation.
 
+    Lesson: ``evaluation`` (Statistics for evaluating models).
+
     Draw ``n_datasets`` samples of ``sample_size`` values from the standard
     normal distribution (true mean 0), build the interval for each and count
     how often it contains 0. A method is honest at level ``c`` when the

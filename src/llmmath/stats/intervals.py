@@ -69,6 +69,8 @@ def bootstrap_ci(
 ) -> ConfidenceInterval:
     """Bootstrap confidence interval for a statistic of one sample.
 
+    Lesson: ``evaluation`` (Statistics for evaluating models).
+
     Draw ``B = n_resamples`` samples of size ``n`` from ``data`` with
     replacement and compute ``theta*_b = statistic(resample_b)``. With
     ``alpha = (1 - confidence) / 2``:
@@ -188,6 +190,8 @@ def bootstrap_distribution(
 ) -> np.ndarray:
     """The bootstrap replicates ``theta*_b = statistic(resample_b)`` behind an interval.
 
+    Lesson: ``evaluation`` (Statistics for evaluating models).
+
     Exactly the values :func:`bootstrap_ci` computes from the same ``rng``,
     ``n_resamples`` and ``batch``: its percentile interval is
     ``np.quantile(theta_star, [alpha, 1 - alpha])``. Use it to draw the
@@ -246,6 +250,8 @@ def bootstrap_distribution(
 def mean_ci(data: Any, confidence: float = 0.95) -> ConfidenceInterval:
     """Student's t confidence interval for a population mean.
 
+    Lesson: ``evaluation`` (Statistics for evaluating models).
+
     ``mean +- t_{(1+c)/2, n-1} * s / sqrt(n)`` with ``s`` the sample standard
     deviation (``ddof=1``). Exact for normal data; for other data it relies on
     the central limit theorem, and :func:`bootstrap_ci` is the alternative.
@@ -301,6 +307,8 @@ def mean_ci(data: Any, confidence: float = 0.95) -> ConfidenceInterval:
 def mean_difference_ci(a: Any, b: Any, paired: bool = False,
                        confidence: float = 0.95) -> ConfidenceInterval:
     """Student-t confidence interval for ``mean(a) - mean(b)``, paired or not.
+
+    Lesson: ``evaluation`` (Statistics for evaluating models).
 
     * ``paired=False`` (Welch): ``d +- t_{(1+c)/2, df} sqrt(s_a^2/n_a + s_b^2/n_b)``
       with the Welch-Satterthwaite ``df`` of :func:`welch_t_test`;

@@ -117,6 +117,8 @@ def _t_pvalue(t: float, df: float, alternative: str) -> float:
 def welch_t_test(a: Any, b: Any, alternative: str = "two-sided") -> TTestResult:
     """Welch's t-test: do two independent samples have the same mean?
 
+    Lesson: ``evaluation`` (Statistics for evaluating models).
+
     ``t = (mean(a) - mean(b)) / sqrt(s_a^2 / n_a + s_b^2 / n_b)`` with sample
     variances (``ddof=1``), and the Welch-Satterthwaite degrees of freedom
     ``df = (v_a + v_b)^2 / (v_a^2 / (n_a - 1) + v_b^2 / (n_b - 1))``,
@@ -169,6 +171,8 @@ def welch_t_test(a: Any, b: Any, alternative: str = "two-sided") -> TTestResult:
 
 def paired_t_test(a: Any, b: Any, alternative: str = "two-sided") -> TTestResult:
     """Paired t-test: is the mean of the differences ``a - b`` zero?
+
+    Lesson: ``evaluation`` (Statistics for evaluating models).
 
     For the same items scored by two models, ``d_i = a_i - b_i`` and
     ``t = mean(d) / (s_d / sqrt(n))`` with ``n - 1`` degrees of freedom. Pairing
@@ -235,6 +239,8 @@ def permutation_test(
     alternative: str = "two-sided",
 ) -> PermutationTestResult:
     """Permutation test for a difference in means of two independent samples.
+
+    Lesson: none (a utility beside the evaluation statistics).
 
     Under the null hypothesis the group labels are exchangeable: pool the data,
     split it at random into groups of the original sizes, and recompute
@@ -332,6 +338,8 @@ def _as_bool(x: Any, name: str, op: str) -> np.ndarray:
 def mcnemar_test(correct_a: Any, correct_b: Any, method: str = "exact",
                  correction: bool = True) -> McNemarResult:
     """McNemar's test: do two models, scored on the same items, differ in accuracy?
+
+    Lesson: ``evaluation`` (Statistics for evaluating models).
 
     Only the discordant items carry information: ``b`` items that model A gets
     right and B wrong, ``c`` the other way round. Under the null hypothesis

@@ -77,6 +77,8 @@ def check_merges(merges: Any, op: str) -> list[tuple[bytes, bytes]]:
 def tokenizer_fingerprint(tokenizer: Any) -> str:
     """SHA-256 (hex) of a tokenizer's canonical JSON form.
 
+    Lesson: none (tokenizer machinery).
+
     Two tokenizers get the same fingerprint exactly when their ``to_dict()`` agree.
 
     Examples

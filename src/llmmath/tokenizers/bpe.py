@@ -48,6 +48,8 @@ _SURROGATE = regex.compile(r"[\ud800-\udfff]")
 class Tokenizer:
     """A byte-level BPE tokenizer: vocabulary, ranked merges and special tokens.
 
+    Lesson: ``tokenization`` (Tokenization is compression).
+
     Parameters
     ----------
     vocab : mapping of int to bytes

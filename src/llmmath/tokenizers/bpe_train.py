@@ -60,6 +60,8 @@ def count_pretokens(pieces: Iterable[str], pretokenizer: PreTokenizer) -> Counte
     left out: they are not merged). Pass pieces cut by
     :meth:`PreTokenizer.safe_pieces` when the text is streamed.
 
+    Lesson: ``tokenization`` (Tokenization is compression).
+
     Examples
     --------
     >>> pre = PreTokenizer(special_tokens=["<|endoftext|>"])
@@ -122,6 +124,8 @@ def _pop_best(heap: list, pair_count: dict[Pair, int]) -> Pair | None:
 def learn_merges(counts: Mapping[bytes, int], num_merges: int, *,
                  min_count: int = 1) -> list[Pair]:
     """The BPE merges, in order, learned from pre-token counts.
+
+    Lesson: ``tokenization`` (Tokenization is compression).
 
     Parameters
     ----------
@@ -205,6 +209,8 @@ def vocab_from_merges(merges: Iterable[Pair], special_tokens: Any = None) -> dic
     """The vocabulary that goes with ``merges``: bytes 0..255, one id per merge in
     order, then the special tokens (their UTF-8) in order.
 
+    Lesson: ``tokenization`` (Tokenization is compression).
+
     Examples
     --------
     >>> v = vocab_from_merges([(b"a", b"b"), (b"ab", b"c")], ["<|endoftext|>"])
@@ -235,6 +241,8 @@ def _chunks_of(f: Any, size: int) -> Iterable[str]:
 def train_bpe(input_path: str | os.PathLike[str], vocab_size: int, special_tokens: Any = None,
               *, chunk_chars: int = 1 << 20) -> tuple[dict[int, bytes], list[Pair]]:
     """Train a GPT-2-style byte-level BPE on a UTF-8 text file.
+
+    Lesson: none (tokenizer machinery).
 
     The file is read ``chunk_chars`` characters at a time and cut only where the
     pre-tokens cannot change (:meth:`PreTokenizer.safe_pieces`); pre-tokens are

@@ -39,6 +39,8 @@ __all__ = ["ByteBPETokenizer"]
 class ByteBPETokenizer:
     """Byte-level byte-pair encoding with merges given as pairs of token ids.
 
+    Lesson: none (tokenizer machinery).
+
     Text is UTF-8 encoded and every byte is a token (ids 0..255), so any string,
     emoji and unseen scripts included, encodes and decodes exactly. Merge ``i``
     fuses the pair of ids ``merges[i]`` into the new token ``256 + i``; special

@@ -22,6 +22,8 @@ class CharTokenizer:
     """One token per character: the sorted characters get ids ``0 .. n-1``, and id
     ``n`` (:attr:`unk_id`, the last) stands for any character not in the set.
 
+    Lesson: ``why_math`` (Why the mathematics matters).
+
     Parameters
     ----------
     chars : str

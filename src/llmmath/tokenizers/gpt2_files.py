@@ -52,6 +52,8 @@ def _tables() -> tuple[dict[int, str], dict[str, int]]:
 def gpt2_bytes_to_unicode() -> dict[int, str]:
     """GPT-2's stand-in character for each byte value.
 
+    Lesson: none (tokenizer machinery).
+
     Examples
     --------
     >>> table = gpt2_bytes_to_unicode()
@@ -87,6 +89,8 @@ def read_gpt2_files(vocab_path: str | os.PathLike[str], merges_path: str | os.Pa
                     special_tokens: Sequence[str] = ()
                     ) -> tuple[dict[int, bytes], list[tuple[bytes, bytes]]]:
     """The vocabulary and merges stored in GPT-2's file format.
+
+    Lesson: none (tokenizer machinery).
 
     A key of ``vocab.json`` equal to one of ``special_tokens`` is taken as that
     string's UTF-8 (so a special token need not be written in stand-ins); every
@@ -135,7 +139,10 @@ def read_gpt2_files(vocab_path: str | os.PathLike[str], merges_path: str | os.Pa
 def write_gpt2_files(vocab_path: str | os.PathLike[str], merges_path: str | os.PathLike[str],
                      vocab: Mapping[int, bytes], merges: Sequence[tuple[bytes, bytes]]) -> None:
     """Write ``vocab`` and ``merges`` in GPT-2's format (atomically, UTF-8); every
-    token, special ones included, is written in stand-ins."""
+    token, special ones included, is written in stand-ins.
+
+    Lesson: none (tokenizer machinery).
+    """
     op = "write_gpt2_files"
     vocab_path = _check_path(vocab_path, "vocab_path", op)
     merges_path = _check_path(merges_path, "merges_path", op)

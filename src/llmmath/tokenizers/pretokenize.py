@@ -72,6 +72,8 @@ def _check_special_tokens(special_tokens: Any, op: str) -> tuple[str, ...]:
 class PreTokenizer:
     """Splits text into special tokens and pre-tokens.
 
+    Lesson: ``tokenization`` (Tokenization is compression).
+
     Parameters
     ----------
     pattern : str, compiled pattern or None
@@ -246,6 +248,8 @@ class PreTokenizer:
 
 def pretokenize(text: str, special_tokens: Any = None) -> list[str]:
     """GPT-2's pre-tokens of ``text``, with ``special_tokens`` kept whole.
+
+    Lesson: none (tokenizer machinery).
 
     Examples
     --------

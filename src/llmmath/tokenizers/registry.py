@@ -17,6 +17,8 @@ _KINDS = {"char": CharTokenizer, "byte_bpe": ByteBPETokenizer}
 def tokenizer_from_dict(d: Any) -> CharTokenizer | ByteBPETokenizer:
     """Rebuild whichever tokenizer ``d`` describes (its ``"type"`` field decides).
 
+    Lesson: none (tokenizer machinery).
+
     Examples
     --------
     >>> tok = tokenizer_from_dict(CharTokenizer.fit("hi").to_dict())

@@ -35,6 +35,8 @@ def _f(default: Any, help: str) -> Any:
 class TrainConfig:
     """Every setting of a training run (the defaults are the ``tiny`` preset).
 
+    Lesson: none (part of the training command).
+
     Each field's ``help`` (``dataclasses.fields(TrainConfig)[i].metadata``)
     becomes the help of its command-line option.
 
@@ -141,6 +143,8 @@ _ZERO_OK = {"max_iters", "warmup_iters", "lr_decay_iters", "seed", "ffn_hidden"}
 def config_types() -> dict[str, Any]:
     """Field name -> type (int, float, bool, str, or ``str | None``) of :class:`TrainConfig`.
 
+    Lesson: none (part of the training command).
+
     Examples
     --------
     >>> t = config_types()
@@ -177,6 +181,8 @@ RESUMABLE = frozenset({"max_iters", "eval_interval", "checkpoint_interval", "eva
 def preset_config(name: str = "tiny", **overrides: Any) -> TrainConfig:
     """The :class:`TrainConfig` of preset ``name`` with ``overrides`` applied.
 
+    Lesson: ``training_loop`` (The complete training loop).
+
     Examples
     --------
     >>> cfg = preset_config("baby", max_iters=10)
@@ -189,6 +195,8 @@ def preset_config(name: str = "tiny", **overrides: Any) -> TrainConfig:
 
 def apply_overrides(config: TrainConfig, overrides: Mapping[str, Any] | None) -> TrainConfig:
     """A copy of ``config`` with some fields replaced (unknown names are an error).
+
+    Lesson: none (part of the training command).
 
     Examples
     --------

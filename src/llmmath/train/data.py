@@ -27,7 +27,10 @@ Tokenizer = CharTokenizer | ByteBPETokenizer
 
 @dataclass(frozen=True, eq=False)
 class TrainingData:
-    """A corpus, its tokenizer and the token ids of each split."""
+    """A corpus, its tokenizer and the token ids of each split.
+
+    Lesson: none (part of the training command).
+    """
 
     corpus: Corpus
     tokenizer: Tokenizer
@@ -88,6 +91,8 @@ def text_sha256(text: str) -> str:
 
 def prepare_data(config: TrainConfig, tokenizer: Tokenizer | None = None) -> TrainingData:
     """Load the corpus of ``config``, fit its tokenizer on the train split (unless given), encode.
+
+    Lesson: ``training_loop`` (The complete training loop).
 
     Raises
     ------

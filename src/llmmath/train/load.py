@@ -24,7 +24,10 @@ __all__ = ["LoadedModel", "load_model"]
 
 @dataclass(frozen=True, eq=False)
 class LoadedModel:
-    """A trained model ready to evaluate or sample from (see :func:`load_model`)."""
+    """A trained model ready to evaluate or sample from (see :func:`load_model`).
+
+    Lesson: none (part of the training command).
+    """
 
     model: GPT | Llama    # in eval mode (the architecture config.arch names)
     tokenizer: Tokenizer
@@ -37,6 +40,8 @@ class LoadedModel:
 def load_model(path: str | os.PathLike[str] | LoadedModel) -> LoadedModel:
     """The model, tokenizer and configuration stored in a training checkpoint (a file or its
     ``out_dir``), the checksum verified; the model is in eval mode.
+
+    Lesson: none (part of the training command).
 
     The architecture is the checkpoint's ``config.arch`` (``"gpt2"`` for
     checkpoints written before there was a choice), its sizes the header's

@@ -59,7 +59,10 @@ STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SI
 
 
 class Reporter:
-    """What :func:`train` tells the outside world; the base class stays silent."""
+    """What :func:`train` tells the outside world; the base class stays silent.
+
+    Lesson: none (part of the training command).
+    """
 
     def start(self, trainer: Trainer) -> None: ...
     def update(self, step: int, loss: float, lr: float, tokens_per_s: float) -> None: ...
@@ -70,6 +73,8 @@ class Reporter:
 @dataclass(frozen=True, eq=False)
 class TrainResult:
     """What :func:`train` returns.
+
+    Lesson: none (part of the training command).
 
     ``checkpoint`` and ``metrics`` are None when nothing was to be done
     (``max_iters`` already reached): no file was written then.
@@ -143,6 +148,8 @@ def train(config: TrainConfig | None = None, *, resume: str | os.PathLike[str] |
           plot: bool = True, force: bool = False) -> TrainResult:
     """Train a GPT as ``config`` says, or continue the run saved at ``resume``.
 
+    Lesson: none (part of the training command).
+
     Parameters
     ----------
     config : TrainConfig, optional
@@ -184,6 +191,8 @@ def train(config: TrainConfig | None = None, *, resume: str | os.PathLike[str] |
 def run(trainer: Trainer, *, reporter: Reporter | None = None, plot: bool = True,
         force: bool = False) -> TrainResult:
     """Train ``trainer`` from its current step to ``max_iters`` in its ``out_dir``.
+
+    Lesson: none (part of the training command).
 
     With nothing to do (the step already at ``max_iters``) nothing is written
     and the result's ``checkpoint`` is None.

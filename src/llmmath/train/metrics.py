@@ -55,6 +55,8 @@ class MetricsLog:
 def read_metrics(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """The records of a ``metrics.jsonl``; a torn last line (a crash mid-write) is skipped.
 
+    Lesson: none (part of the training command).
+
     Examples
     --------
     >>> import tempfile, pathlib

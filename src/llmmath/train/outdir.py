@@ -48,11 +48,17 @@ LOCK_NAME = ".llmmath-train.lock"
 
 
 class RunExistsError(InvalidValueError):
-    """A new run was asked to start in a directory that holds another run."""
+    """A new run was asked to start in a directory that holds another run.
+
+    Lesson: none (part of the training command).
+    """
 
 
 class RunBusyError(InvalidValueError):
-    """Another process is training in the directory."""
+    """Another process is training in the directory.
+
+    Lesson: none (part of the training command).
+    """
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,8 @@ def plot_loss_curve(records: list[dict[str, Any]], path: str | os.PathLike[str],
                     vocab_size: int | None = None) -> Path:
     """Draw :func:`loss_figure` of ``records`` into a PNG, written atomically.
 
+    Lesson: none (part of the training command).
+
     Examples
     --------
     >>> import tempfile, pathlib

@@ -69,6 +69,8 @@ class RunState(Protocol):
 def save_state(run: RunState, path: str | os.PathLike[str]) -> Path:
     """Write everything ``run`` needs to continue to ``path``, atomically.
 
+    Lesson: none (part of the training command).
+
     Returns
     -------
     Path
@@ -95,7 +97,10 @@ def model_weights(ck: Checkpoint) -> dict[str, np.ndarray]:
 
 def restore_state(run: RunState, ck: Checkpoint) -> None:
     """Load weights, optimiser state, generator states and step of checkpoint ``ck`` into a
-    freshly built ``run`` of the same configuration."""
+    freshly built ``run`` of the same configuration.
+
+    Lesson: none (part of the training command).
+    """
     try:
         run.model.load_state_dict(model_weights(ck))
         run.optimizer.load_state_dict(from_tree(ck.header["optimizer"], ck.arrays))
@@ -113,6 +118,8 @@ def restore_state(run: RunState, ck: Checkpoint) -> None:
 
 def read_checkpoint(path: str | os.PathLike[str]) -> tuple[Checkpoint, TrainConfig, Tokenizer]:
     """Load and check a training checkpoint (a file, or the ``out_dir`` holding ``ckpt.npz``).
+
+    Lesson: none (part of the training command).
 
     Returns
     -------

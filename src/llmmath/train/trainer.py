@@ -67,6 +67,8 @@ def model_settings(config: TrainConfig, vocab_size: int) -> dict[str, Any]:
 class Trainer:
     """The state of a run (model, optimiser, generators, step) and one training step.
 
+    Lesson: ``training_loop`` (The complete training loop).
+
     Examples
     --------
     >>> import tempfile
@@ -114,7 +116,10 @@ class Trainer:
         return cosine_schedule(step, c.learning_rate, c.min_lr, c.warmup_iters, c.lr_decay_iters)
 
     def train_step(self) -> float:
-        """One optimiser step on a fresh batch; returns the batch loss (before the update)."""
+        """One optimiser step on a fresh batch; returns the batch loss (before the update).
+
+        Lesson: ``training_loop`` (The complete training loop).
+        """
         c = self.config
         lr = self.lr_at(self.step)
         for group in self.optimizer.param_groups:

@@ -65,6 +65,8 @@ def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None, causa
                                  need_weights: bool = False) -> Any:
     r"""softmax(q kᵀ / √d + mask) v as one node, with the backward derived by hand.
 
+    Lesson: none (an engine op the lessons use through the models).
+
     Forward, with A the attention weights (rows sum to 1):
 
     .. math::
@@ -205,6 +207,8 @@ def scaled_dot_product_attention(q: Any, k: Any, v: Any, mask: Any = None, causa
 def causal_self_attention(qkv: Any, n_head: int, dropout_p: float = 0.0,
                           rng: Any = None, need_weights: bool = False) -> Any:
     r"""Causal multi-head self-attention of packed ``qkv`` (B, T, 3C) → (B, T, C), one node.
+
+    Lesson: none (an engine op the lessons use through the models).
 
     The same result as nanoGPT's four lines, which
     :class:`llmmath.nn.CausalSelfAttention` runs with ``fused=False``::

@@ -26,6 +26,8 @@ _ABSENT = Tensor(0.0)
 def layer_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) -> Tensor:
     r"""Layer normalisation over the last axis, with the three-term backward.
 
+    Lesson: ``layernorm`` (LayerNorm and its gradient).
+
     .. math::
         \hat x = (x - \mu)/\sqrt{\sigma^2 + \epsilon}, \qquad y = \gamma \hat x + \beta
 
@@ -145,6 +147,8 @@ def layer_norm(x: Any, weight: Any = None, bias: Any = None, eps: float = 1e-5) 
 def gelu(x: Any, approximate: str = "tanh") -> Tensor:
     r"""Gaussian error linear unit x Φ(x); by default GPT-2's tanh approximation.
 
+    Lesson: none (an engine op the lessons use through the models).
+
     The default here is ``"tanh"`` (GPT-2's and nanoGPT's), whereas
     :func:`llmmath.calculus.gelu` defaults to the exact form
     (``approximate="none"``, the definition); both accept either.
@@ -188,6 +192,8 @@ def gelu(x: Any, approximate: str = "tanh") -> Tensor:
 
 def linear(x: Any, weight: Any, bias: Any = None) -> Tensor:
     r"""Affine map y = x Wᵀ + b as one matrix product, with W stored (out, in) like PyTorch.
+
+    Lesson: none (an engine op the lessons use through the models).
 
     Leading axes of ``x`` are flattened so that forward and both backward
     products are single large matrix multiplications:
@@ -270,6 +276,8 @@ def _scatter_rows(ids: np.ndarray, rows: np.ndarray, n: int) -> np.ndarray:
 def embedding(indices: Any, weight: Any) -> Tensor:
     r"""Rows of ``weight`` picked by integer ``indices``: out[..., :] = W[idx[...], :].
 
+    Lesson: none (an engine op the lessons use through the models).
+
     Backward scatters the gradient rows back, adding rows whose index
     repeats: dL/dW_k = Σ_{i: idx_i = k} g_i (a one-hot product for small
     vocabularies, a sort and segment sums otherwise).
@@ -316,6 +324,8 @@ def embedding(indices: Any, weight: Any) -> Tensor:
 def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Any = None) -> Tensor:
     r"""Zero each entry with probability p and scale the survivors by 1/(1 − p).
 
+    Lesson: ``bayes`` (Bayes' rule in training).
+
     .. math:: y = x \cdot m / (1 - p), \quad m_i \sim \mathrm{Bernoulli}(1 - p)
 
     so E[y] = x. Backward multiplies by the same mask: dL/dx = g·m/(1 − p).
@@ -360,6 +370,8 @@ def dropout(x: Any, p: float = 0.5, training: bool = True, rng: Any = None) -> T
 
 def masked_fill(x: Any, mask: Any, value: float) -> Tensor:
     r"""Replace the entries where ``mask`` is True by ``value``; they get no gradient.
+
+    Lesson: none (an engine op the lessons use through the models).
 
     y = where(mask, value, x); dL/dx = where(mask, 0, g). With value = -inf
     this is how attention hides future positions before the softmax.

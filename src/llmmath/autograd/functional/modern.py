@@ -36,6 +36,8 @@ _ABSENT = Tensor(0.0)
 def silu(x: Any) -> Tensor:
     r"""SiLU (swish), x σ(x), as one node.
 
+    Lesson: none (an engine op the lessons use through the models).
+
     .. math:: y = x\,\sigma(x), \qquad \frac{dy}{dx} = \sigma(x)\bigl(1 + x(1 - \sigma(x))\bigr)
 
     The sigmoid of the forward pass is kept for the backward.
@@ -70,6 +72,8 @@ def silu(x: Any) -> Tensor:
 
 def rms_norm(x: Any, weight: Any = None, eps: float = 1e-5) -> Tensor:
     r"""RMSNorm over the last axis, with its two-term backward.
+
+    Lesson: ``rmsnorm_swiglu`` (RMSNorm and SwiGLU).
 
     .. math::
         r = \sqrt{\overline{x^2} + \epsilon}, \quad \hat x = x / r, \quad y = w \odot \hat x
@@ -142,6 +146,8 @@ def rms_norm(x: Any, weight: Any = None, eps: float = 1e-5) -> Tensor:
 def rope(x: Any, positions: Any, theta: float = 10000.0) -> Tensor:
     r"""Rotary position embedding as one node: pair (2i, 2i+1) of row m turned by m ω_i.
 
+    Lesson: ``rope`` (Positions by rotation (RoPE)).
+
     .. math:: y = R(m)\,x, \qquad \omega_i = \theta^{-2i/d}
 
     with R(m) block-diagonal, one 2×2 rotation by m ω_i per pair. A rotation
@@ -196,6 +202,8 @@ def rope(x: Any, positions: Any, theta: float = 10000.0) -> Tensor:
 
 def swiglu(x: Any, w1: Any, w2: Any, w3: Any) -> Tensor:
     r"""The SwiGLU feed-forward layer W2(SiLU(W1 x) ⊙ W3 x) as one node.
+
+    Lesson: ``rmsnorm_swiglu`` (RMSNorm and SwiGLU).
 
     With a = x W1ᵀ, b = x W3ᵀ, u = SiLU(a), h = u ⊙ b, y = h W2ᵀ and g = dL/dy:
 

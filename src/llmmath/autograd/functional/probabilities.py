@@ -39,6 +39,8 @@ def _shifted(x: np.ndarray, ax: int, op: str, name: str) -> np.ndarray:
 def softmax(x: Any, axis: int = -1) -> Tensor:
     r"""Softmax along ``axis`` with its Jacobian-vector product as backward.
 
+    Lesson: none (an engine op the lessons use through the models).
+
     .. math::
         s_i = e^{x_i - m} / \sum_j e^{x_j - m}, \quad m = \max_j x_j
 
@@ -100,6 +102,8 @@ def softmax(x: Any, axis: int = -1) -> Tensor:
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
     r"""Logarithm of the softmax, computed stably (log-sum-exp shift).
 
+    Lesson: none (an engine op the lessons use through the models).
+
     .. math::
         \log s_i = (x_i - m) - \log \sum_j e^{x_j - m}
 
@@ -142,6 +146,8 @@ def log_softmax(x: Any, axis: int = -1) -> Tensor:
 def cross_entropy(logits: Any, targets: Any, ignore_index: int | None = None,
                   reduction: str = "mean") -> Tensor:
     r"""Softmax + negative log-likelihood of integer targets, fused; backward is p - y.
+
+    Lesson: ``cross_entropy_grad`` (The cross-entropy + softmax gradient).
 
     .. math::
         \ell_n = -\log \mathrm{softmax}(z_n)_{y_n}

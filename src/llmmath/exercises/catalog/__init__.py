@@ -57,12 +57,17 @@ if sorted(e.name for e in EXERCISES) != sorted(e.name for e in _grouped):  # pra
 
 
 def names() -> tuple[str, ...]:
-    """Every exercise name, in course order."""
+    """Every exercise name, in course order.
+
+    Lesson: none (part of the exercise checker).
+    """
     return tuple(e.name for e in EXERCISES)
 
 
 def get_exercise(name: str):
     """The exercise called ``name``.
+
+    Lesson: none (part of the exercise checker).
 
     Raises
     ------
@@ -79,5 +84,8 @@ def get_exercise(name: str):
 
 
 def exercises_for_lesson(lesson: str) -> tuple:
-    """The exercises that belong to ``lesson`` (a name from ``llmmath.lessons.LESSONS``)."""
+    """The exercises that belong to ``lesson`` (a name from ``llmmath.lessons.LESSONS``).
+
+    Lesson: none (part of the exercise checker).
+    """
     return tuple(e for e in EXERCISES if e.lesson == lesson)
