@@ -21,6 +21,7 @@ FUZZED = {
     "ngram": "test_fuzz_ngram",
     "autograd.functional": "test_fuzz_autograd",
     "optim": "test_fuzz_optim",
+    "tokenizers": "test_bpe",
 }
 
 

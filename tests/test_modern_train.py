@@ -128,6 +128,7 @@ def test_llmmath_eval_bits_per_char_by_hand(text_file, tmp_path):
         total -= logp[np.arange(len(y)), y].sum()
     n_chars = len(m.tokenizer.decode(ids[1:]))
     row = ev.rows[-1]
+    assert row.name == "Llama (step 3)"                         # the row says what model it is
     assert ev.n_tokens == 100 and ev.n_chars == n_chars
     assert abs(row.nats_per_token - total / 100) < 1e-5
     assert abs(row.bits_per_char - total / math.log(2) / n_chars) < 1e-5
