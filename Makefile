@@ -60,6 +60,7 @@ lint: install-test
 bench: install-test
 	$(PY) bench/bench_engine.py
 	$(PY) bench/bench_train.py
+	$(PY) bench/bench_generate.py
 
 clean:
 	rm -rf $(VENV) build dist src/*.egg-info .pytest_cache .hypothesis .ruff_cache
