@@ -23,7 +23,7 @@ __all__ = ["filter_top_k", "filter_top_p", "filter_min_p", "sample", "decoding_d
 def filter_top_k(logits: Any, k: int) -> np.ndarray:
     """Keep the ``k`` largest logits of each row; set the rest to ``-inf``.
 
-    Lesson: none (a utility beside the probability functions).
+    Lesson: ``sampling`` (Sampling: greedy, temperature, top-k, top-p, min-p).
 
     A token survives when its logit is not below the k-th largest logit of its
     row (the rule ``logits < kth_value -> -inf`` of Hugging Face's
@@ -76,7 +76,7 @@ def filter_top_k(logits: Any, k: int) -> np.ndarray:
 def filter_top_p(logits: Any, p: float) -> np.ndarray:
     """Nucleus filtering: keep the smallest set of top tokens whose mass reaches ``p``.
 
-    Lesson: none (a utility beside the probability functions).
+    Lesson: ``sampling`` (Sampling: greedy, temperature, top-k, top-p, min-p).
 
     Sort the tokens by probability, largest first. A token is in the nucleus
     when the total probability of the tokens ranked above it is still below
@@ -137,7 +137,7 @@ def filter_top_p(logits: Any, p: float) -> np.ndarray:
 def filter_min_p(logits: Any, p: float) -> np.ndarray:
     """Min-p filtering: keep tokens at least ``p`` times as likely as the best one.
 
-    Lesson: none (a utility beside the probability functions).
+    Lesson: ``sampling`` (Sampling: greedy, temperature, top-k, top-p, min-p).
 
     A token survives when ``prob_i >= p * max_j prob_j``, which on logits reads
     ``z_i - max z >= log p`` (the same test, free of underflow). The threshold
