@@ -29,10 +29,7 @@ swing with its load, which is printed. Prints figures; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import bz2
-import gzip
 import json
-import lzma
 import os
 import resource
 import subprocess
@@ -40,6 +37,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from llmmath.compress.report import classical_sizes
 
 GPL = Path("/usr/share/common-licenses/GPL-3")
 
@@ -102,17 +101,6 @@ def baseline_mb(text_path: Path) -> float:
                                 text=True).stdout.strip())
 
 
-def classical(data: bytes) -> dict[str, tuple[int, float]]:
-    out = {}
-    for name, fn in (("gzip -9", lambda b: gzip.compress(b, 9, mtime=0)),
-                     ("bz2 -9", lambda b: bz2.compress(b, 9)),
-                     ("xz -9e", lambda b: lzma.compress(b, preset=9 | lzma.PRESET_EXTREME))):
-        t = time.perf_counter()
-        n = len(fn(data))
-        out[name] = (n, time.perf_counter() - t)
-    return out
-
-
 def table(title: str, rows: list[dict], data: bytes, base_mb: float, chunk: int) -> None:
     n = rows[0]["n"] if rows else len(data.decode("utf-8"))
     print(f"\n## {title}: {n:,} characters, {len(data):,} bytes\n")
@@ -129,7 +117,7 @@ def table(title: str, rows: list[dict], data: bytes, base_mb: float, chunk: int)
               f"{pay / ce - 1:+.3%} | {r['model_bytes']:,} | "
               f"{8 * (r['bytes'] + r['model_bytes']) / n:.3f} | "
               f"{n / r['compress_s']:,.0f} | {dec} | {r['peak_mb'] - base_mb:+.0f} |")
-    for name, (size, seconds) in classical(data).items():
+    for name, (size, seconds) in classical_sizes(data).items():
         print(f"| {name} | {size:,} | {8 * size / n:.4f} | | | | | | {n / seconds:,.0f} | | |")
     print(f"\n(overhead: payload over cross-entropy; peak MB: above a worker that only loads "
           f"the corpus and the text, {base_mb:.0f} MB)")
@@ -217,7 +205,7 @@ def main() -> None:
           f"(goal <= +0.5 %): {'met' if over <= 0.005 else 'NOT met'}; the whole file "
           f"{8 * five['bytes'] / five['model_bits'] - 1:+.3%}")
     default = next(r for r in gpl_rows if r["spec"] == DEFAULT_SPEC)
-    cls = classical(gpl.encode("utf-8"))
+    cls = classical_sizes(gpl.encode("utf-8"))
     beats = default["bytes"] < min(cls["xz -9e"][0], cls["bz2 -9"][0])
     print(f"- {DEFAULT_SPEC} on the GPL: {default['bytes']:,} bytes against xz -9e "
           f"{cls['xz -9e'][0]:,} and bz2 -9 {cls['bz2 -9'][0]:,}: {'met' if beats else 'NOT met'}")

@@ -53,10 +53,9 @@ def main() -> None:
     import torch
 
     sys.path.insert(0, str(HERE.parent / "tests"))   # the reference model lives with the tests
-    from torch_gpt import TorchGPT
-
     from llmmath.generate import generate
     from llmmath.nn import GPT, GPTConfig
+    from torch_gpt import TorchGPT
 
     torch.set_num_threads(args.threads)
     cfg = GPTConfig(vocab_size=args.vocab, dropout=0.0, bias=True, **PRESETS[args.preset])
