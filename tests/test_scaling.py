@@ -367,7 +367,17 @@ def _uninterrupted(text_file, tmp_path):
     return {r.name: r for r in scaling.run_sweep(tiny_plan(text_file), tmp_path / "ref").results}
 
 
-def test_a_run_stopped_by_a_signal_resumes_from_its_checkpoint(text_file, tmp_path):
+@pytest.fixture
+def terminal_sigint():
+    """SIGINT handled as in a terminal, whatever the process inherited: under nohup or in a
+    background job SIGINT is ignored, and the training loop rightly leaves it ignored then."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, signal.SIG_DFL if before is None else before)
+
+
+def test_a_run_stopped_by_a_signal_resumes_from_its_checkpoint(text_file, tmp_path,
+                                                               terminal_sigint):
     def ctrl_c(name, step):
         if name == "L1-C16-S12" and step == 8:
             signal.raise_signal(signal.SIGINT)     # as Ctrl-C: the loop saves and returns
