@@ -43,9 +43,9 @@ def _usage(message: str, as_json: bool = False) -> typer.Exit:
         typer.echo(json.dumps({"passed": False, "failures": [], "hint": None,
                                "error": message}, separators=(",", ":")))
     else:
-        from rich.markup import escape
+        from llmmath.commands._messages import print_error
 
-        _console(stderr=True).print(f"[bold red]error:[/] {escape(message)}")
+        print_error(message)
     return typer.Exit(EXIT_USAGE)
 
 

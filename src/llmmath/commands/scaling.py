@@ -28,6 +28,8 @@ from typing import Any
 
 import typer
 
+from llmmath.commands._messages import fail
+
 __all__ = ["register"]
 
 BUDGET_HELP = ("quick (12 runs up to 0.22 M parameters: about 6 minutes on 2 cores, 10 when "
@@ -35,15 +37,6 @@ BUDGET_HELP = ("quick (12 runs up to 0.22 M parameters: about 6 minutes on 2 cor
 THREADS_HELP = ("BLAS threads while training and fitting (default 1: these models are too small "
                 "to gain from more, and on a busy machine extra threads wait on each other); "
                 "0 leaves the library's default")
-
-
-def _fail(exc: Exception | str) -> typer.Exit:
-    from rich.console import Console
-    from rich.markup import escape
-
-    Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
-                                soft_wrap=True)
-    return typer.Exit(1)
 
 
 def _errors() -> tuple[type[BaseException], ...]:
@@ -213,10 +206,10 @@ def _scaling(budget: str, out: Path, resume: bool, threads: int, resamples: int,
 
     console = Console()
     if importlib.util.find_spec("scipy") is None:
-        raise _fail("scaling: the fit needs SciPy (scipy.optimize); install it with "
+        raise fail("scaling: the fit needs SciPy (scipy.optimize); install it with "
                     "pip install 'llmmath[scaling]'.")
     if threads < 0 or resamples < 0:
-        raise _fail(f"scaling: --threads and --resamples must be >= 0; got {threads} and "
+        raise fail(f"scaling: --threads and --resamples must be >= 0; got {threads} and "
                     f"{resamples}.")
     try:
         plan = scaling.get_plan(budget)
@@ -247,7 +240,7 @@ def _scaling(budget: str, out: Path, resume: bool, threads: int, resamples: int,
         plot_loss_vs_size(analysis, out / LOSS_PLOT_NAME)
         plot_isoflops(analysis, out / ISOFLOP_PLOT_NAME)
     except _errors() as exc:
-        raise _fail(exc) from None
+        raise fail(exc) from None
     except KeyboardInterrupt:
         typer.echo("\nAborted by a second stop signal; finished runs and the last checkpoint "
                    "of the run in progress are kept (continue with --resume).", err=True)
