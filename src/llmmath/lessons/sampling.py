@@ -228,12 +228,14 @@ def _(mo):
 
 
 @app.cell
-def _(contexts, mo, prob):
-    fixed = {"top-k = 5": {"top_k": 5}, "top-p = 0.9": {"top_p": 0.9},
-             "min-p = 0.1": {"min_p": 0.1}}
+def _(contexts, mo, np, prob):
+    # each filter sends the tokens it drops to -inf; the survivors are the finite logits
+    fixed = {"top-k = 5": lambda z: prob.filter_top_k(z, 5),
+             "top-p = 0.9": lambda z: prob.filter_top_p(z, 0.9),
+             "min-p = 0.1": lambda z: prob.filter_min_p(z, 0.1)}
     kept_counts = {
-        (name, ctx): int((prob.decoding_distribution(z, **kw) > 0).sum())
-        for name, kw in fixed.items() for ctx, (_w, z) in contexts.items()
+        (name, ctx): int(np.isfinite(keep(z)).sum())
+        for name, keep in fixed.items() for ctx, (_w, z) in contexts.items()
     }
     mo.show_code()
     return fixed, kept_counts
