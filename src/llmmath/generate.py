@@ -175,12 +175,29 @@ def _gpt_step(model: Any, idx: np.ndarray, cache: KVCache) -> np.ndarray:
         C = qkv.shape[-1] // 3
         heads = qkv.reshape(B, T, 3, nh, C // nh).transpose(2, 0, 3, 1, 4)  # (3, B, nh, T, hs)
         K, V = cache.store(i, heads[1], heads[2])                        # (B, nh, start+T, hs)
-        y = _attend(heads[0], K, V, start)                               # (B, T, C)
+        q, at = _last_rows(heads[0], start, T, i == len(tr.h) - 1)
+        if q.shape[2] < T:
+            x = x[:, T - 1:]
+        y = _attend(q, K, V, at)                                         # (B, T or 1, C)
         x = x + attn.resid_dropout(attn.c_proj(y))
         x = x + block.mlp(block.ln_2(x))
     cache.advance(T)
-    x = tr.ln_f(x[:, T - 1:T, :])                                        # (B, 1, C)
+    x = tr.ln_f(x[:, -1:, :])                                            # (B, 1, C)
     return model.lm_head(x).data[:, 0, :]                                # (B, V)
+
+
+def _last_rows(q: np.ndarray, start: int, T: int, last_layer: bool) -> tuple[np.ndarray, int]:
+    """The queries a layer must answer, and the position of the first of them.
+
+    Only the last position's logits are read, and the cache needs every new
+    position's keys and values from every layer; but the last layer's outputs
+    feed nothing but the logits, so there only the newest query is needed (its
+    attention row, projection and MLP row): one row instead of T when a whole
+    context is prefilled, as past ``block_size`` at every token.
+    """
+    if last_layer and T > 1:
+        return q[:, :, T - 1:], start + T - 1
+    return q, start
 
 
 def _llama_step(model: Any, idx: np.ndarray, cache: KVCache) -> np.ndarray:
@@ -197,11 +214,14 @@ def _llama_step(model: Any, idx: np.ndarray, cache: KVCache) -> np.ndarray:
         q = F.rope(q, pos, att.theta).data.transpose(0, 2, 1, 3)         # (B, nh, T, hs)
         k = F.rope(k, pos, att.theta).data.transpose(0, 2, 1, 3)
         K, V = cache.store(i, k, v.data.transpose(0, 2, 1, 3))
-        y = _attend(q, K, V, start)                                      # (B, T, C)
+        q, at = _last_rows(q, start, T, i == len(model.layers) - 1)
+        if q.shape[2] < T:
+            x = x[:, T - 1:]
+        y = _attend(q, K, V, at)                                         # (B, T or 1, C)
         x = x + att.resid_dropout(att.wo(y))
         x = x + layer.feed_forward(layer.ffn_norm(x))
     cache.advance(T)
-    x = model.norm(x[:, T - 1:T, :])
+    x = model.norm(x[:, -1:, :])
     return model.output(x).data[:, 0, :]                                 # (B, V)
 
 
