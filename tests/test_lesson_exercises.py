@@ -240,9 +240,26 @@ def test_an_unknown_exercise_is_refused_by_name() -> None:
 
 def test_the_progress_file_is_the_stores(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("LLMMATH_DATA_DIR", str(tmp_path))
-    assert section_mod.progress_path() == data_dir() / DB_NAME
-    monkeypatch.delenv("LLMMATH_DATA_DIR")
-    assert section_mod.progress_path() == data_dir() / DB_NAME
+    assert section_mod.progress_path() == data_dir() / DB_NAME == tmp_path / DB_NAME
+    with ProgressStore() as store:
+        assert store.path == tmp_path / DB_NAME
+
+
+def test_the_course_home_reads_progress_without_the_catalog(tmp_path) -> None:
+    """The home page reads the store's own reader, and only cached exercise metadata: once the
+    cache is warm, neither the catalog nor Hypothesis (0.4 s to import) is loaded."""
+
+    code = ("import sys; from llmmath.lessons._exercises import lesson_progress; "
+            "shown, note = lesson_progress(); assert note == '', note; "
+            "print(sum(t for _, t in shown.values()), 'llmmath.exercises.catalog' in sys.modules, "
+            "'hypothesis' in sys.modules)")
+    env = {**os.environ, "LLMMATH_DATA_DIR": str(tmp_path / "data"),
+           "LLMMATH_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                           text=True, check=True).stdout.split() for _ in range(2)]
+    total = str(len(EXERCISES))
+    assert runs[0] == [total, "True", "True"]                  # a cold cache: built from it
+    assert runs[1] == [total, "False", "False"]                # warm: neither is imported
 
 
 def test_home_progress_counts_passes_without_writing(tmp_path) -> None:

@@ -29,11 +29,27 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from llmmath.exercises.catalog import EXERCISES, exercises_for_lesson, get_exercise, names
 from llmmath.exercises.spec import Exercise
 
 if TYPE_CHECKING:  # pragma: no cover
+    from llmmath.exercises.catalog import EXERCISES, exercises_for_lesson, get_exercise, names
     from llmmath.exercises.checker import CheckResult
+
+#: Names served by the catalog, imported on first use: the catalog builds its random cases
+#: with Hypothesis (0.4 s to import), which the course home and the progress store never need.
+_FROM_CATALOG = ("EXERCISES", "get_exercise", "exercises_for_lesson", "names")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _FROM_CATALOG:
+        from llmmath.exercises import catalog
+
+        return getattr(catalog, name)
+    raise AttributeError(f"module 'llmmath.exercises' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_FROM_CATALOG))
 
 __all__ = ["Exercise", "EXERCISES", "get_exercise", "exercises_for_lesson", "names",
            "check_source", "check_file", "progress_by_lesson"]

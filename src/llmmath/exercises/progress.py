@@ -94,6 +94,39 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir("llmmath", appauthor=False))
 
 
+def database_path() -> Path:
+    """The progress database: ``data_dir() / "progress.db"``."""
+    return data_dir() / DB_NAME
+
+
+def read_passed(path: str | Path | None = None) -> set[str]:
+    """The exercises passed at least once, read without writing anything.
+
+    For the course home, which must never create, migrate or lock the
+    database: it is opened read-only (``mode=ro``), with a short timeout. A
+    database that does not exist yet means nothing passed. Records parked in
+    ``pending/`` (a check that found the database locked) count once the next
+    :class:`ProgressStore` has replayed them.
+
+    Raises
+    ------
+    ProgressError
+        The database is locked, corrupt or unreadable.
+    """
+    path = database_path() if path is None else Path(path)
+    if not path.exists():
+        return set()
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.2)
+        try:
+            rows = conn.execute("SELECT exercise FROM progress WHERE passes > 0").fetchall()
+        finally:
+            conn.close()
+    except (sqlite3.Error, OSError) as exc:
+        raise ProgressError(f"progress: cannot read {path} ({exc}).") from None
+    return {str(r[0]) for r in rows}
+
+
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -177,7 +210,7 @@ class ProgressStore:
     """
 
     def __init__(self, path: str | Path | None = None, timeout: float = 10.0) -> None:
-        self.path = Path(path) if path is not None else data_dir() / DB_NAME
+        self.path = Path(path) if path is not None else database_path()
         self.timeout = float(timeout)
         self.notices: list[str] = []
         self._conn: sqlite3.Connection | None = None

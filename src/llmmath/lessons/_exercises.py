@@ -49,7 +49,6 @@ import importlib.util
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -416,17 +415,10 @@ class ExerciseSection:
 # --------------------------------------------------------------------- the course home
 
 def progress_path() -> Path:
-    """The progress database (:func:`llmmath.exercises.progress.data_dir` / ``progress.db``).
+    """The progress database (:func:`llmmath.exercises.progress.database_path`)."""
+    from llmmath.exercises.progress import database_path
 
-    Worked out here, not imported, so the course home needs no exercise catalog;
-    a test checks that both name the same file.
-    """
-    env = os.environ.get("LLMMATH_DATA_DIR")
-    if env:
-        return Path(env).expanduser() / "progress.db"
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("llmmath", appauthor=False)) / "progress.db"
+    return database_path()
 
 
 def lesson_progress(path: Path | None = None) -> tuple[dict[str, tuple[int, int]], str]:
@@ -437,22 +429,17 @@ def lesson_progress(path: Path | None = None) -> tuple[dict[str, tuple[int, int]
     database); the counts are then 0. A database that does not exist yet means
     nothing passed.
     """
-    path = progress_path() if path is None else Path(path)
+    from llmmath.exercises.progress import ProgressError, read_passed
+
     totals: dict[str, list[str]] = {}
     for info in exercise_infos():
         totals.setdefault(info.lesson, []).append(info.name)
     passed: set[str] = set()
     note = ""
-    if path.exists():
-        try:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=0.2)
-            try:
-                rows = conn.execute("SELECT exercise FROM progress WHERE passes > 0").fetchall()
-            finally:
-                conn.close()
-            passed = {str(r[0]) for r in rows}
-        except (sqlite3.Error, OSError) as exc:
-            note = (f"Your exercise progress could not be read just now ({_esc(exc)}); the counts "
-                    f"below show none passed. <code>llmmath exercise progress</code> says more.")
+    try:
+        passed = read_passed(path)
+    except ProgressError as exc:
+        note = (f"Your exercise progress could not be read just now ({_esc(exc)}); the counts "
+                f"below show none passed. <code>llmmath exercise progress</code> says more.")
     return {lesson: (sum(n in passed for n in names), len(names))
             for lesson, names in totals.items()}, note
