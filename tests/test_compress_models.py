@@ -249,20 +249,31 @@ def test_mixtures_and_adaptive_models_roundtrip(ngram, text, coder):
 
 
 # ------------------------------------------------------------------ GPT
-def test_gpt_probabilities_are_the_forward_pass_on_the_last_block(gpt):
+def test_gpt_probabilities_are_the_forward_pass_on_the_cropped_context(gpt):
+    """The cached steps give the full forward pass on the context the crop rule keeps: the
+    characters so far, and once they exceed block_size (8), their last block_size // 2 (4),
+    growing again to 8 before the next crop."""
     from llmmath.autograd import no_grad
     from llmmath.prob import softmax
 
     text = "winter of our discontent"
+    B = gpt.model.config.block_size
+    assert B == 8 and gpt.keep == 4 and "crop to the last 4 of 8" in gpt.identity["context"]
     s = gpt.start(1)
-    for t, c in enumerate(text):
+    context, lengths = "\n", []
+    for c in text:
         p = gpt.probs(s)[0]
-        ids = gpt.tokenizer.encode(("\n" + text[:t])[-8:])[None, :]
+        ids = gpt.tokenizer.encode(context)[None, :]
         with no_grad():
             logits, _ = gpt.model(ids)
         ref = softmax(logits.data[0, -1, :gpt.tokenizer.vocab_size].astype(np.float64))
         np.testing.assert_allclose(p, ref, rtol=1e-5, atol=1e-7)
+        lengths.append(len(context))
         gpt.update(s, [c])
+        context += c
+        if len(context) > B:
+            context = context[-gpt.keep:]
+    assert lengths[:12] == [1, 2, 3, 4, 5, 6, 7, 8, 4, 5, 6, 7]
 
 
 @settings(max_examples=12)

@@ -151,6 +151,27 @@ def test_the_cache_grows_up_to_block_size_and_a_reset_forgets():
                                rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["gpt", "llama"])
+def test_a_smaller_keep_crops_less_often_and_equals_the_forward_on_what_it_keeps(kind):
+    model = make(kind, np.float64, seed=11, jitter=0.3)
+    B, keep = SIZES["block_size"], 6
+    tokens = np.random.default_rng(12).integers(0, SIZES["vocab_size"], (2, 60))
+    dec = CachedDecoder(model, batch=2, keep=keep)
+    context = tokens[:, :0]
+    for t in range(60):
+        logits = dec.feed(tokens[:, t:t + 1])
+        context = np.concatenate([context, tokens[:, t:t + 1]], axis=1)
+        if context.shape[1] > B:                                  # the rule, written out
+            context = context[:, -keep:]
+        full, _ = model(context)
+        np.testing.assert_allclose(logits, full.data[:, -1], rtol=0, atol=1e-10)
+        np.testing.assert_array_equal(dec.context, context)
+    # one prefill at the start, then one per B - keep + 1 = 11 tokens past the first 16
+    assert dec.prefills == 1 + len(range(B, 60, B - keep + 1))
+    with pytest.raises(InvalidValueError, match="'keep'"):
+        CachedDecoder(model, keep=B + 1)
+
+
 def test_kv_cache_memory_and_overflow():
     cache = KVCache(n_layer=4, batch=1, n_head=4, head_size=32, capacity=64)
     assert cache.nbytes == 2 * 4 * 64 * 128 * 4                 # K and V, 4 layers, float32

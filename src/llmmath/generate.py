@@ -267,6 +267,17 @@ class CachedDecoder:
     capacity : int, optional
         Positions to allocate at first (default ``block_size``); the cache
         grows, up to ``block_size``, when a longer context needs it.
+    keep : int, optional
+        How many of the last tokens a crop keeps (default ``block_size``:
+        the exact crop of :meth:`GPT.generate <llmmath.nn.LanguageModel.generate>`,
+        a full ``block_size`` pass at every token past the window). A smaller
+        ``keep`` crops less often: after a crop to ``keep`` tokens the cache
+        serves the next ``block_size - keep`` tokens, so a token costs about
+        ``block_size / (block_size - keep)`` positions' work instead of
+        ``block_size``, and each token sees ``keep - 1`` to ``block_size - 1``
+        tokens before it instead of always ``block_size - 1``. Deterministic
+        either way: two decoders fed the same tokens give the same floats
+        (what a compressor's encoder and decoder need).
 
     Attributes
     ----------
@@ -288,7 +299,8 @@ class CachedDecoder:
     (True, (1, 4))
     """
 
-    def __init__(self, model: Any, batch: int = 1, capacity: int | None = None) -> None:
+    def __init__(self, model: Any, batch: int = 1, capacity: int | None = None,
+                 keep: int | None = None) -> None:
         op = "CachedDecoder"
         self._step, n_layer, n_head, head_size, dtype = _layout(model, op)
         self.model = model
@@ -296,6 +308,8 @@ class CachedDecoder:
         self.batch = check_int(batch, "batch", op, min_value=1)
         cap = self.block_size if capacity is None else check_int(
             capacity, "capacity", op, min_value=1, max_value=self.block_size)
+        self.keep = self.block_size if keep is None else check_int(
+            keep, "keep", op, min_value=1, max_value=self.block_size)
         self._sizes = (n_layer, self.batch, n_head, head_size)
         self._dtype = dtype
         self.cache = KVCache(*self._sizes, cap, dtype)
@@ -317,7 +331,7 @@ class CachedDecoder:
                              f"{self.batch} and T >= 1; got {new.shape}.")
         context = np.concatenate([self.context, new], axis=1)
         if context.shape[1] > self.block_size:                 # crop: every position moves
-            context = context[:, -self.block_size:]
+            context = context[:, -max(self.keep, new.shape[1]):][:, -self.block_size:]
             self.cache.reset()
             new = context
         if self.cache.length == 0:

@@ -1,11 +1,20 @@
 """A trained GPT as a coding model: the chunks of a text advance as one batch.
 
-Each step is one batched forward pass of the last ``block_size`` characters
-of every stream (``(n_streams, T)`` tokens, ``T`` growing to ``block_size``),
-and the same step is taken by the decoder once it has decoded the characters
-of that position. Encoder and decoder therefore run the same matrix products
-on the same shapes, which is what makes their floating-point results equal;
+The streams (chunks) advance together, one character per step, through a
+key/value cache (:class:`llmmath.generate.CachedDecoder`, batch = streams):
+a step feeds each stream's newest character and reads the logits of the
+next. The decoder takes the same steps once it has decoded the characters
+of that position, so encoder and decoder run the same matrix products on
+the same shapes, which is what makes their floating-point results equal;
 scoring the whole text in one pass while encoding would not be.
+
+**The context.** Past ``block_size`` characters an exact crop would cost a
+full ``block_size`` pass per character (see :mod:`llmmath.generate`). The
+coder crops to the last ``block_size // 2`` characters instead, and the
+cache then serves the next ``block_size // 2``: every character is
+predicted from between ``block_size // 2 - 1`` and ``block_size - 1``
+characters before it (the most recent ones), at about two positions' work.
+The rule is part of the model's identity in the container.
 
 Every stream starts from a newline (a text is read as if it began a line),
 and only the logits of the tokenizer's ids are used (a padded vocabulary's
@@ -23,9 +32,9 @@ from typing import Any
 
 import numpy as np
 
-from llmmath.autograd import no_grad
 from llmmath.compress.models import CodingModel, _check_streams
 from llmmath.errors import InvalidValueError
+from llmmath.generate import CachedDecoder
 from llmmath.prob import softmax
 from llmmath.tokenizers import CharTokenizer
 
@@ -78,6 +87,9 @@ class GPTModel(CodingModel):
         self.identity, self.spec = dict(identity), spec
         self.size_bytes = int(sum(p.data.nbytes for p in model.parameters()))
         self._start = int(tokenizer.encode("\n")[0]) if "\n" in tokenizer.chars else 0
+        self.keep = max(1, self.block_size // 2)          # the crop (see the module docstring)
+        self.identity.setdefault("context", f"cached, crop to the last {self.keep} of "
+                                            f"{self.block_size}")
 
     @classmethod
     def from_checkpoint(cls, path: Any) -> GPTModel:
@@ -92,17 +104,20 @@ class GPTModel(CodingModel):
         return cls(loaded.model, loaded.tokenizer, spec=str(target),
                    identity={"kind": "gpt", "checkpoint_sha256": sha, "step": loaded.step})
 
-    def start(self, n_streams: int) -> np.ndarray:
+    def start(self, n_streams: int) -> dict:
         n = _check_streams(n_streams, "GPTModel.start")
-        return {"ids": np.full((n, 1), self._start, dtype=np.int64)}
+        decoder = CachedDecoder(self.model, batch=n, keep=self.keep)
+        return {"decoder": decoder, "new": np.full((n, 1), self._start, dtype=np.int64),
+                "probs": None}
 
     def probs(self, state: dict) -> np.ndarray:
-        with no_grad():
-            logits, _ = self.model(state["ids"])                        # (n, 1, V_model)
-        z = logits.data[:, -1, :self.tokenizer.vocab_size].astype(np.float64)
-        return softmax(z, axis=-1)
+        if state["new"] is not None:                                    # feed, once per step
+            logits = state["decoder"].feed(state["new"])                # (n, V_model)
+            z = logits[:, :self.tokenizer.vocab_size].astype(np.float64)
+            state["probs"], state["new"] = softmax(z, axis=-1), None
+        return state["probs"]
 
     def update(self, state: dict, chars: list[str]) -> None:
-        new = self.tokenizer.encode("".join(chars))[:, None]            # (n, 1)
-        ids = np.concatenate([state["ids"], new], axis=1)
-        state["ids"] = ids[:, -self.block_size:]
+        if state["new"] is not None:            # a step whose probabilities were never read
+            self.probs(state)
+        state["new"] = self.tokenizer.encode("".join(chars))[:, None]   # (n, 1)
