@@ -6,7 +6,8 @@ modern English prose unlike the corpus (the GNU GPL version 3,
 Debian system by the ``base-files`` package):
 
 * for uniform, bigram, 5-gram, 6-gram and the default adaptive 6-gram (and a
-  GPT and a GPT + 5-gram mixture when ``--checkpoint`` names one): the file's
+  GPT and its mixtures with the n-gram models of ``--mix`` (default the 5-gram) when
+  ``--checkpoint`` names one): the file's
   bits/char, the payload's, the model's cross-entropy on the same coding path
   (the overhead is written over cross-entropy), compress and decompress
   throughput (the round trip is checked), and the worker's peak memory; the
@@ -126,6 +127,8 @@ def table(title: str, rows: list[dict], data: bytes, base_mb: float, chunk: int)
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--checkpoint", help="a GPT checkpoint: adds the GPT and GPT + 5-gram rows")
+    ap.add_argument("--mix", default="ngram:5",
+                    help="n-gram specs to mix with the GPT, one row each (comma-separated)")
     ap.add_argument("--models", default="uniform,ngram:2,ngram:5,ngram:6,ngram:6:adaptive")
     ap.add_argument("--gpt-chunk-size", type=int, default=8192,
                     help="chunk size for the GPT rows (more streams per batched forward pass)")
@@ -156,8 +159,9 @@ def main() -> None:
     gpl_path.write_text(gpl, encoding="utf-8")
     models = [(m, chunk) for m in args.models.split(",")]
     if args.checkpoint:
-        models += [(args.checkpoint, args.gpt_chunk_size),
-                   (f"mix:{args.checkpoint}+ngram:5", args.gpt_chunk_size)]
+        models += [(args.checkpoint, args.gpt_chunk_size)]
+        models += [(f"mix:{args.checkpoint}+{m}", args.gpt_chunk_size)
+                   for m in args.mix.split(",")]
     print(f"# bench_compress: load average at start {os.getloadavg()[0]:.1f} "
           f"({os.cpu_count()} CPUs); chunk size {chunk:,} characters")
     base = baseline_mb(test_path)
