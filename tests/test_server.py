@@ -308,19 +308,40 @@ def test_the_source_view_refuses_everything_else(course: Course, raw: str) -> No
 
 # ------------------------------------------------------------ control values
 
-def _slider_id(messages: list[dict], stop: int) -> str:
-    html = "\n".join(json.dumps(m) for m in messages)
-    match = re.search(r"object-id='([^']+)'[^>]*><marimo-slider[^>]*data-start='2' "
-                      rf"data-stop='{stop}'", html.replace('\\"', '"'))
-    assert match, "the depth slider is not in the lesson's output"
-    return match.group(1)
+def _slider_id(ws, stop: int, limit_s: float = WAIT_S) -> str:
+    """The object id of the slider from 2 to ``stop``, read from marimo's messages as they come.
+
+    Read until it appears, not only until the first finished run: on a loaded machine the
+    kernel may report a run finished before the output of the slider's cell has been sent."""
+    pattern = re.compile(r"object-id='([^']+)'[^>]*><marimo-slider[^>]*data-start='2' "
+                         rf"data-stop='{stop}'")
+    seen, found, deadline = [], None, time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        message = json.loads(ws.recv(timeout=limit_s))
+        seen.append(message.get("op"))
+        match = pattern.search(json.dumps(message).replace('\\"', '"'))
+        found = found or (match and match.group(1))
+        if found and "completed-run" in seen:          # the first run's messages all read
+            return found
+    pytest.fail(f"the depth slider is not in the lesson's output (messages: {seen})")
+
+
+def _depths_shown(ws, limit_s: float = WAIT_S) -> list[str]:
+    """The depths the lesson's text shows in the run a new value starts (read until the run
+    has finished and its text has come, in whichever order a loaded machine sends them)."""
+    shown, done, deadline = [], False, time.monotonic() + limit_s
+    while time.monotonic() < deadline and not (done and shown):
+        message = json.loads(ws.recv(timeout=limit_s))
+        shown += re.findall(r"of a (-?\d+)-layer network", json.dumps(message))
+        done = done or message.get("op") == "completed-run"
+    return shown
 
 
 def test_out_of_range_values_are_clamped(course: Course) -> None:
     """A depth of 100000 (the slider stops at 30) posted to marimo's own endpoint."""
     session = f"s-clamp-{time.time_ns()}"
     with _ws(course, "activations", session) as ws:
-        depth = _slider_id(_messages_until_run(ws), stop=30)
+        depth = _slider_id(ws, stop=30)
         for sent, used in ((100000, 30), (-7, 2), (1e300, 30), (17, 17)):
             status, _, answer = course.request(
                 "/lesson/activations/api/kernel/set_ui_element_value", method="POST",
@@ -328,8 +349,7 @@ def test_out_of_range_values_are_clamped(course: Course) -> None:
                 headers={"Content-Type": "application/json", "Marimo-Session-Id": session,
                          "Origin": course.origin})
             assert status == 200, answer
-            shown = re.findall(r"of a (-?\d+)-layer network",
-                               json.dumps(_messages_until_run(ws)))
+            shown = _depths_shown(ws)
             assert shown and set(shown) == {str(used)}, (sent, shown)
 
 
