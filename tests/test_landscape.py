@@ -95,6 +95,7 @@ def test_closed_forms_at_known_points():
     assert bowl.value([1.0, 1.0]) == pytest.approx(0.5 * 2.0 * (1 + 10), rel=1e-15)
     assert np.allclose(hessian_eigenvalues(bowl, [0.3, -4.0]), [2.0, 20.0], rtol=1e-14, atol=0)
     r = rosenbrock(a=2.0, b=10.0)
+    # exact at the minimum (a, a^2): both terms are (2 - 2)^2 and (4 - 2^2)^2, integers in floats
     assert r.value([2.0, 4.0]) == 0.0 and np.array_equal(r.gradient([2.0, 4.0]), [0.0, 0.0])
     assert np.allclose(r.gradient([0.0, 0.0]), [-4.0, 0.0], rtol=1e-14, atol=1e-14)           # -2a, 2b(0 - 0)
     assert np.allclose(r.gradient([1.0, 0.0]), [-2 + 40, -20.0], rtol=1e-14, atol=0)       # -2(a-x) - 4bx(y-x^2)

@@ -70,6 +70,7 @@ def test_checkpoint_records_the_architecture_and_loads_as_llama(text_file, tmp_p
                       tie_embeddings=False, ffn_hidden=24), plot=False)
     header = load_checkpoint(res.checkpoint).header
     assert header["config"]["arch"] == "llama"
+    # exact: settings stored and read back, no arithmetic
     assert header["gpt_config"]["rope_theta"] == 500.0 and header["gpt_config"]["ffn_hidden"] == 24
     m = load_model(tmp_path / "c")
     assert isinstance(m.model, Llama) and not m.model.training

@@ -200,7 +200,7 @@ def test_mle_is_relative_frequency_with_longest_seen_suffix(text, order):
     for ctx in ["", "a", "ab", "ba", "zb", "zz", text[-3:]]:
         for w in "abcd":
             assert lm.prob(ctx, w) == pytest.approx(expected(ctx, w), abs=1e-15)
-        assert lm.prob(ctx, "z") == 0.0
+        assert lm.prob(ctx, "z") == 0.0           # exact: an unseen symbol has count 0
 
 
 def test_mle_perplexity_is_inf_on_an_unseen_symbol_without_warnings():
@@ -355,7 +355,7 @@ def test_copies_keep_the_special_symbols():
 def test_unorderable_symbols_keep_first_appearance_order():
     lm = NGramLM(1, "mle").fit([3, "a", 3, (1, 2)])
     assert lm.vocab == (3, "a", (1, 2), UNK)
-    assert lm.prob((), 3) == 0.5
+    assert lm.prob((), 3) == 0.5                # exact: a count ratio, 2 of 4
 
 
 def test_a_larger_corpus_stays_normalised():

@@ -51,7 +51,7 @@ def test_state_dict_round_trip_and_strict_errors():
     b.first.weight.data += 1.0
     sd = a.state_dict()
     sd["scale"][0] = 7.0                           # a copy: the model is not touched
-    assert a.scale.data[0] == 1.0
+    assert a.scale.data[0] == 1.0                  # exact: initialised to ones, untouched
     b.load_state_dict(a.state_dict())
     for (_, p), (_, q) in zip(a.named_parameters(), b.named_parameters(), strict=True):
         np.testing.assert_array_equal(p.data, q.data)
@@ -73,7 +73,7 @@ def test_state_dict_round_trip_and_strict_errors():
 def test_load_state_dict_keeps_the_parameter_dtype():
     m = Linear(2, 2, rng=0)
     m.load_state_dict({"weight": np.ones((2, 2)), "bias": np.zeros(2)})
-    assert m.weight.dtype == np.float32 and m.weight.data[0, 0] == 1.0
+    assert m.weight.dtype == np.float32 and m.weight.data[0, 0] == 1.0   # exact: 1.0 is a float32
 
 
 def test_train_eval_and_zero_grad_reach_every_submodule():

@@ -65,6 +65,7 @@ def test_baby_preset_is_nanogpts_cpu_recipe_at_twice_the_learning_rate():
     assert (c.n_layer, c.n_head, c.n_embd, c.block_size, c.batch_size) == (4, 4, 128, 64, 12)
     assert (c.dropout, c.max_iters, c.lr_decay_iters) == (0.0, 2000, 2000)
     assert c.learning_rate == 2 * 1e-3 and c.min_lr == c.learning_rate / 10
+    # exact: preset values, no arithmetic
     assert c.warmup_iters == 100 and c.tokenizer == "char" and c.beta2 == 0.99
     assert set(PRESETS) == {"tiny", "baby", "small"}
     assert preset_config("baby", n_layer=2).n_layer == 2
