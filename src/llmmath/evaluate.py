@@ -289,7 +289,7 @@ def evaluate_model(model: Any, split: str = "test", stride: int | None = None,
     for n in baselines:
         rows.append(_row(f"{names.get(n, f'{n}-gram')} (Kneser-Ney)",
                          ngram_nll(data.train, ids, n), n_chars))
-    arch = "Llama" if type(loaded.model).__name__ == "Llama" else "GPT"
+    arch = "Llama" if loaded.config.arch == "llama" else "GPT"
     rows.append(_row(f"{arch} (step {loaded.step})", nll, n_chars))
     kind = type(tok).__name__
     return Evaluation(tuple(rows), split, len(nll), n_chars, stride,

@@ -175,9 +175,7 @@ def _gpt_step(model: Any, idx: np.ndarray, cache: KVCache) -> np.ndarray:
         C = qkv.shape[-1] // 3
         heads = qkv.reshape(B, T, 3, nh, C // nh).transpose(2, 0, 3, 1, 4)  # (3, B, nh, T, hs)
         K, V = cache.store(i, heads[1], heads[2])                        # (B, nh, start+T, hs)
-        q, at = _last_rows(heads[0], start, T, i == len(tr.h) - 1)
-        if q.shape[2] < T:
-            x = x[:, T - 1:]
+        q, x, at = _last_rows(heads[0], x, start, i == len(tr.h) - 1)
         y = _attend(q, K, V, at)                                         # (B, T or 1, C)
         x = x + attn.resid_dropout(attn.c_proj(y))
         x = x + block.mlp(block.ln_2(x))
@@ -186,8 +184,10 @@ def _gpt_step(model: Any, idx: np.ndarray, cache: KVCache) -> np.ndarray:
     return model.lm_head(x).data[:, 0, :]                                # (B, V)
 
 
-def _last_rows(q: np.ndarray, start: int, T: int, last_layer: bool) -> tuple[np.ndarray, int]:
-    """The queries a layer must answer, and the position of the first of them.
+def _last_rows(q: np.ndarray, x: Tensor, start: int,
+               last_layer: bool) -> tuple[np.ndarray, Tensor, int]:
+    """The queries a layer must answer, their rows of the residual stream, and the position
+    of the first of them (q (B, nh, T, hs), x (B, T, C)).
 
     Only the last position's logits are read, and the cache needs every new
     position's keys and values from every layer; but the last layer's outputs
@@ -195,9 +195,10 @@ def _last_rows(q: np.ndarray, start: int, T: int, last_layer: bool) -> tuple[np.
     attention row, projection and MLP row): one row instead of T when a whole
     context is prefilled, as past ``block_size`` at every token.
     """
+    T = q.shape[2]
     if last_layer and T > 1:
-        return q[:, :, T - 1:], start + T - 1
-    return q, start
+        return q[:, :, T - 1:], x[:, T - 1:], start + T - 1
+    return q, x, start
 
 
 def _llama_step(model: Any, idx: np.ndarray, cache: KVCache) -> np.ndarray:
@@ -214,9 +215,7 @@ def _llama_step(model: Any, idx: np.ndarray, cache: KVCache) -> np.ndarray:
         q = F.rope(q, pos, att.theta).data.transpose(0, 2, 1, 3)         # (B, nh, T, hs)
         k = F.rope(k, pos, att.theta).data.transpose(0, 2, 1, 3)
         K, V = cache.store(i, k, v.data.transpose(0, 2, 1, 3))
-        q, at = _last_rows(q, start, T, i == len(model.layers) - 1)
-        if q.shape[2] < T:
-            x = x[:, T - 1:]
+        q, x, at = _last_rows(q, x, start, i == len(model.layers) - 1)
         y = _attend(q, K, V, at)                                         # (B, T or 1, C)
         x = x + att.resid_dropout(att.wo(y))
         x = x + layer.feed_forward(layer.ffn_norm(x))
@@ -331,7 +330,7 @@ class CachedDecoder:
                              f"{self.batch} and T >= 1; got {new.shape}.")
         context = np.concatenate([self.context, new], axis=1)
         if context.shape[1] > self.block_size:                 # crop: every position moves
-            context = context[:, -max(self.keep, new.shape[1]):][:, -self.block_size:]
+            context = context[:, -min(self.block_size, max(self.keep, new.shape[1])):]
             self.cache.reset()
             new = context
         if self.cache.length == 0:
