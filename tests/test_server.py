@@ -432,3 +432,44 @@ def test_close_idle_closes_only_idle_kernels() -> None:
     assert "gone" not in app._last_seen         # forgotten once marimo has closed it
     with pytest.raises(ValueError, match="max_kernels"):
         course_server.build_app(lessons=(), max_kernels=0)
+
+
+
+def test_the_course_server_parses_one_thread_at_a_time(monkeypatch) -> None:
+    """Kernels are threads of one process and CPython 3.11's AST converter shares its depth
+    counter between them: the server makes ast.parse take a lock (once, however often built)."""
+    import ast
+    import threading
+
+    from llmmath import server
+
+    inside, overlap = threading.Event(), []
+
+    def slow_parse(*args, **kwargs):                  # records whether another parse is running
+        overlap.append(inside.is_set())
+        inside.set()
+        time.sleep(0.2)
+        inside.clear()
+        return ast.Module(body=[], type_ignores=[])
+
+    def parse_in_threads() -> list[bool]:
+        overlap.clear()
+        ready = threading.Barrier(4)                  # all four call ast.parse together
+
+        def call() -> None:
+            ready.wait()
+            ast.parse("x = 1")
+
+        threads = [threading.Thread(target=call) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        return list(overlap)
+
+    monkeypatch.setattr(ast, "parse", slow_parse)     # restored after the test
+    assert True in parse_in_threads()                 # unserialised, the parses overlap
+    server.serialise_ast_parse()
+    server.serialise_ast_parse()
+    assert ast.parse.__wrapped__ is slow_parse        # wrapped once
+    assert parse_in_threads() == [False] * 4          # no parse began while another ran

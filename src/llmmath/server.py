@@ -694,6 +694,35 @@ class CourseApp:
         await response(scope, receive, self._filtered(send))
 
 
+_PARSE_LOCK = threading.Lock()
+
+
+def serialise_ast_parse() -> None:
+    """Make ``ast.parse`` take one thread at a time in this process (idempotent).
+
+    marimo runs every lesson's kernel as a thread of the course server, and
+    each kernel parses its notebook when it starts. CPython 3.11 keeps the
+    AST converter's recursion depth in state the threads share: two kernels
+    starting together (two tabs, or one closing while another opens) sometimes
+    fail with ``SystemError: AST constructor recursion depth mismatch``, and
+    the lesson then shows NameErrors in every cell. Parsing is a few
+    milliseconds per lesson, so a lock costs nothing that anyone sees.
+    """
+    import ast
+
+    if getattr(ast.parse, "__wrapped__", None) is not None:
+        return
+    original = ast.parse
+
+    def parse(*args: Any, **kwargs: Any) -> Any:
+        with _PARSE_LOCK:
+            return original(*args, **kwargs)
+
+    parse.__wrapped__ = original                     # type: ignore[attr-defined]
+    parse.__doc__ = original.__doc__
+    ast.parse = parse
+
+
 def build_app(lessons: tuple[Lesson, ...] = LESSONS, *, token: str | None = None,
               max_kernels: int = MAX_KERNELS, idle_timeout_s: float = IDLE_TIMEOUT_S) -> CourseApp:
     """The ASGI application of the course, with a fresh access token unless ``token`` is given.
@@ -701,6 +730,7 @@ def build_app(lessons: tuple[Lesson, ...] = LESSONS, *, token: str | None = None
     ``max_kernels`` lesson kernels run at once at most; a kernel without a
     request for ``idle_timeout_s`` seconds is closed. See :class:`CourseApp`.
     """
+    serialise_ast_parse()
     return CourseApp(lessons, token=token, max_kernels=max_kernels,
                      idle_timeout_s=idle_timeout_s)
 
